@@ -1,0 +1,14 @@
+import type { Command } from '../command.js';
+
+// The registry of sub-commands. Each lives in its own file; add one line here.
+const loaders: Record<string, () => Promise<{ default: Command }>> = {
+  build: () => import('./build.js'),
+  plan: () => import('./plan.js'),
+};
+
+export const commandNames = Object.keys(loaders);
+
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  const load = loaders[name];
+  return load ? (await load()).default : undefined;
+}

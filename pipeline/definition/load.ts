@@ -1,0 +1,177 @@
+// Reads image/image.yaml, applies command-line overrides and validates every
+// field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import semver from 'semver';
+import { InputError } from '../errors.js';
+import { parseRelease, potName } from './pot-name.js';
+import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
+
+export const DEFAULT_DEFINITION = 'image/image.yaml';
+const FLAVOUR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The project root: the nearest folder above `from` holding package.json. */
+export function findProjectRoot(from = process.cwd()): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'image'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return resolve(from);
+    dir = up;
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+function section(raw: Raw, key: string): Raw {
+  const v = raw[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new InputError(`${key}: expected a mapping of fields, got '${String(v)}'`);
+  }
+  return v as Raw;
+}
+
+function str(value: unknown, field: string, fallback?: string): string {
+  if (value === undefined || value === null || value === '') {
+    if (fallback !== undefined) return fallback;
+    throw new InputError(`${field}: missing; set it in the image definition`);
+  }
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new InputError(`${field}: '${JSON.stringify(value)}' is not a string`);
+  }
+  return String(value);
+}
+
+function optional(value: unknown, field: string): string | undefined {
+  const s = str(value, field, '');
+  return s === '' ? undefined : s;
+}
+
+function stringList(value: unknown, field: string, fallback: string[]): string[] {
+  if (value === undefined || value === null) return fallback;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new InputError(`${field}: expected a list of flavour names, got '${JSON.stringify(value)}'`);
+  }
+  return value as string[];
+}
+
+/** X, X+1..X+3 where the command file or script exists, X+4 last (it sets the start command). */
+export function resolveChain(flavour: string, sourceDir: string, declared: unknown): string[] {
+  const exists = (name: string) => existsSync(join(sourceDir, name)) || existsSync(join(sourceDir, `${name}.sh`));
+  let chain: string[];
+  if (declared === undefined || declared === null || declared === 'auto') {
+    chain = [flavour, `${flavour}+1`, `${flavour}+2`, `${flavour}+3`, `${flavour}+4`].filter(
+      (name, i) => i === 0 || i === 4 || exists(name),
+    );
+  } else {
+    chain = stringList(declared, 'flavours.chain', []);
+  }
+  for (const name of chain) {
+    if (!FLAVOUR_NAME.test(name)) {
+      throw new InputError(`flavours.chain: '${name}' is not a valid flavour name; use letters, digits, '.', '_', '-' and '+N'`.replace("'+N'", "'+'"));
+    }
+    if (!exists(name)) {
+      throw new InputError(`flavours.chain: flavour file '${join(sourceDir, name)}' (or '${name}.sh') is missing; add it or remove '${name}' from the chain`);
+    }
+  }
+  const last = chain[chain.length - 1];
+  if (last !== `${flavour}+4`) {
+    throw new InputError(`flavours.chain: the last flavour must be '${flavour}+4' (it sets the start command), got '${last ?? ''}'`);
+  }
+  return chain;
+}
+
+export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition {
+  const projectRoot = root ?? findProjectRoot();
+  const path = isAbsolute(file) ? file : resolve(projectRoot, file);
+  if (!existsSync(path)) {
+    throw new InputError(`image definition '${path}' does not exist; pass --definition FILE or run from the project folder`);
+  }
+  let raw: Raw;
+  try {
+    const parsed = parseYaml(readFileSync(path, 'utf8')) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a mapping');
+    raw = parsed as Raw;
+  } catch (error) {
+    throw new InputError(`image definition '${path}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+
+  const flavour = str(raw.flavour, 'flavour');
+  if (!FLAVOUR_NAME.test(flavour)) {
+    throw new InputError(`flavour: '${flavour}' is not a valid flavour name; use letters, digits, '.', '_' and '-'`);
+  }
+
+  const version = overrides.version ?? str(raw.version, 'version');
+  if (!semver.valid(version) || version.startsWith('v')) {
+    throw new InputError(`version: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
+  }
+
+  const fbsd = section(raw, 'freebsd');
+  const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
+  const parsedRelease = parseRelease(release);
+  const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
+  if (!(ARCHES as readonly string[]).includes(arch)) {
+    throw new InputError(`freebsd.arch: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
+  }
+
+  const flv = section(raw, 'flavours');
+  const sourceRel = overrides.flavourDir ?? str(flv.source, 'flavours.source', 'flavours');
+  const source = resolve(projectRoot, sourceRel);
+  if (!existsSync(source) || !statSync(source).isDirectory()) {
+    throw new InputError(`flavours.source: folder '${source}' does not exist; point it at the folder holding the flavour files`);
+  }
+  if (!existsSync(join(source, flavour)) && !existsSync(join(source, `${flavour}.sh`))) {
+    throw new InputError(`flavour: unknown flavour '${flavour}': neither '${join(source, flavour)}' nor '${flavour}.sh' exists in ${source}`);
+  }
+  const installDir = str(flv.install_dir, 'flavours.install_dir', '/usr/local/etc/pot/flavours');
+  if (!isAbsolute(installDir)) {
+    throw new InputError(`flavours.install_dir: '${installDir}' must be an absolute path (pot's flavour folder, e.g. /usr/local/etc/pot/flavours)`);
+  }
+  const before = stringList(flv.before, 'flavours.before', ['fbsd-update']);
+  const chain = resolveChain(flavour, source, flv.chain);
+
+  const pot = section(raw, 'pot');
+  const network = overrides.network ?? str(pot.network, 'pot.network', 'public-bridge');
+  if (!(POT_NETWORKS as readonly string[]).includes(network)) {
+    throw new InputError(`pot.network: '${network}' is not a pot network type; use one of ${POT_NETWORKS.join(', ')}`);
+  }
+
+  const exp = section(raw, 'export');
+  const levelText = overrides.compression ?? str(exp.compression, 'export.compression', '6');
+  if (!/^[0-9]$/.test(levelText)) {
+    throw new InputError(`export.compression: '${levelText}' is not an xz level; use a whole number from 0 to 9`);
+  }
+  const output = resolve(projectRoot, overrides.output ?? str(exp.output, 'export.output', 'out'));
+
+  const sign = section(raw, 'sign');
+  const signKey = overrides.signKey ?? optional(sign.key, 'sign.key');
+  const publicKey = overrides.publicKey ?? optional(sign.public_key, 'sign.public_key');
+
+  const pub = section(raw, 'publish');
+  const publishTo = overrides.publishTo ?? optional(pub.to, 'publish.to');
+  const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
+
+  const name = potName(flavour, arch, parsedRelease);
+  return {
+    file: path,
+    root: projectRoot,
+    flavour,
+    version,
+    freebsd: { release, potRelease: parsedRelease.potRelease, major: parsedRelease.major, minor: parsedRelease.minor, arch: arch as ImageDefinition['freebsd']['arch'] },
+    flavours: { source, installDir, before, chain },
+    pot: { network: network as PotNetwork },
+    export: { compression: Number(levelText), output },
+    sign: {
+      key: signKey ? resolve(projectRoot, signKey) : undefined,
+      publicKey: publicKey ? resolve(projectRoot, publicKey) : undefined,
+    },
+    publish: {
+      to: publishTo && !/^[a-z]+:\/\//.test(publishTo) ? resolve(projectRoot, publishTo) : publishTo,
+      publicUrl,
+    },
+    potName: name,
+    tag: version,
+  };
+}

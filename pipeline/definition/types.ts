@@ -1,0 +1,53 @@
+/** The image definition (image/image.yaml) after validation and command-line overrides. */
+export interface ImageDefinition {
+  /** Absolute path of the definition file it was read from. */
+  file: string;
+  /** Project root (the folder holding package.json); relative paths resolve against it. */
+  root: string;
+  flavour: string;
+  version: string;
+  freebsd: {
+    /** As written, e.g. "13.0", "13.0-RELEASE", "14.3-p2". */
+    release: string;
+    /** What `pot create -b` takes: "N.M". */
+    potRelease: string;
+    major: number;
+    minor: number;
+    arch: 'amd64' | 'arm64';
+  };
+  flavours: {
+    /** Absolute path of the flavour sources. */
+    source: string;
+    installDir: string;
+    before: string[];
+    /** Resolved chain: X, X+1..X+3 that exist, X+4 last. */
+    chain: string[];
+  };
+  pot: { network: PotNetwork };
+  export: { compression: number; output: string };
+  sign: { key?: string; publicKey?: string };
+  publish: { to?: string; publicUrl?: string };
+  /** `<flavour>-<arch>-<major>_<minor>` */
+  potName: string;
+  /** The export tag: the version. */
+  tag: string;
+}
+
+export const POT_NETWORKS = ['inherit', 'alias', 'public-bridge', 'private-bridge'] as const;
+export type PotNetwork = (typeof POT_NETWORKS)[number];
+export const ARCHES = ['amd64', 'arm64'] as const;
+
+/** Command-line overrides; undefined means "keep the file's value". */
+export interface DefinitionOverrides {
+  release?: string;
+  arch?: string;
+  version?: string;
+  output?: string;
+  compression?: string;
+  network?: string;
+  flavourDir?: string;
+  signKey?: string;
+  publicKey?: string;
+  publishTo?: string;
+  publicUrl?: string;
+}

@@ -1,0 +1,93 @@
+// The real runner: execa, with every command, its exit code, duration and
+// output appended to the build log (secrets redacted).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { UserError } from '../errors.js';
+import { redact } from './redact.js';
+import { commandLine } from './shell-quote.js';
+import type { CommandRunner, RunOptions, RunResult } from './types.js';
+
+export interface ExecaRunnerOptions {
+  /** Build log file; undefined → no log. */
+  logFile?: string;
+  /** Secrets redacted from everything this runner logs or reports. */
+  secrets?: string[];
+  /** Also stream command output to stderr (--verbose). */
+  verbose?: boolean;
+  /** Extra PATH entries in front (tests put stand-ins there). */
+  pathPrefix?: string[];
+}
+
+export class ExecaRunner implements CommandRunner {
+  private readonly running = new Set<ResultPromise>();
+  constructor(private readonly options: ExecaRunnerOptions = {}) {
+    if (options.logFile) mkdirSync(dirname(options.logFile), { recursive: true });
+  }
+
+  log(text: string, secrets: readonly string[] = []): void {
+    if (!this.options.logFile) return;
+    appendFileSync(this.options.logFile, redact(text, [...(this.options.secrets ?? []), ...secrets]));
+  }
+
+  async run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+    const secrets = [...(this.options.secrets ?? []), ...(options.secrets ?? [])];
+    const shown = redact(commandLine(command, args), secrets);
+    const started = Date.now();
+    this.log(`\n$ ${shown}\n`, secrets);
+    const env = { ...options.env };
+    if (this.options.pathPrefix?.length) {
+      env.PATH = [...this.options.pathPrefix, process.env.PATH ?? ''].join(':');
+    }
+    const child = execa(command, args, {
+      cwd: options.cwd,
+      env,
+      input: options.input,
+      reject: false,
+      all: true,
+      timeout: options.timeoutMs,
+      forceKillAfterDelay: 5000,
+      cleanup: true,
+    });
+    this.running.add(child);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.log(text, secrets);
+      if (this.options.verbose) process.stderr.write(redact(text, secrets));
+      if (options.onLine) for (const line of text.split('\n')) if (line.trim()) options.onLine(redact(line, secrets));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    let result;
+    try {
+      result = await child;
+    } finally {
+      this.running.delete(child);
+    }
+    const durationMs = Date.now() - started;
+    const exitCode = result.exitCode ?? (result.failed ? 1 : 0);
+    this.log(`# exit ${exitCode} after ${(durationMs / 1000).toFixed(1)}s${result.signal ? ` (signal ${result.signal})` : ''}\n`, secrets);
+    const out: RunResult = {
+      command,
+      args,
+      exitCode,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      durationMs,
+    };
+    if (result.failed && 'code' in result && (result as { code?: string }).code === 'ENOENT') {
+      throw new UserError(`'${command}' is not installed or not on PATH; install it and run again`);
+    }
+    if (exitCode !== 0 && !options.allowFailure) {
+      const last = redact((out.stderr || out.stdout).trim().split('\n').slice(-1)[0] ?? '', secrets);
+      const what = options.purpose ? `could not ${options.purpose}: ` : '';
+      const log = this.options.logFile ? `; see ${this.options.logFile}` : '';
+      throw new UserError(`${what}'${shown}' exited ${exitCode}${last ? ` (${last})` : ''}${log}`);
+    }
+    return out;
+  }
+
+  abort(): void {
+    for (const child of this.running) child.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,69 @@
+// The state shared by the build's listr2 tasks. Each step module in this
+// folder returns titled tasks (np-style: `enabled`/`skip`) that read and fill it.
+import type { ImageDefinition } from '../definition/types.js';
+import type { CommandRunner } from '../runner/types.js';
+
+export interface BuildOptions {
+  /** Print the plan instead of running it (ctx.runner is then a recording PlanRunner). */
+  dryRun: boolean;
+  /** Keep the build pot after the build (default: destroyed, also on failure). */
+  keep: boolean;
+  verbose: boolean;
+  json: boolean;
+  /** Fail instead of warning when no signing key is configured (issue 3). */
+  requireSignature: boolean;
+  /** Skip the acceptance smoke test (issue 7); loud. */
+  skipSmokeTest: boolean;
+  /** Build even when the inputs equal the last published tag's (issue 7). */
+  rebuild: boolean;
+  /** Allow publishing a tag lower than the newest one in the repository (issue 4). */
+  allowOlder: boolean;
+  /** Do not publish even when publish.to is set. */
+  noPublish: boolean;
+}
+
+/** The four export files (absolute paths) plus what the build adds beside them. */
+export interface ArtifactPaths {
+  /** `<output>/<pot>_<tag>.xz` */
+  xz: string;
+  meta: string;
+  skein: string;
+  sig: string;
+  buildLog: string;
+  /** `<output>/<pot>_<tag>.packages.json` (issue 7) */
+  packages: string;
+  /** `<output>/<pot>_<tag>.summary.json` (--json) */
+  summary: string;
+}
+
+export interface BuildContext {
+  definition: ImageDefinition;
+  options: BuildOptions;
+  runner: CommandRunner;
+  artifacts: ArtifactPaths;
+  /** Lines for the log and, in --dry-run, for the plan: in-process steps (signing,
+   *  publishing) describe themselves here as the equivalent shell command. */
+  note(line: string): void;
+  /** Warnings shown again at the end of the build (unsigned image, EOL release, skipped smoke test). */
+  warnings: string[];
+  /** Set once `pot create` has started, so cleanup knows to destroy the pot. */
+  potCreated: boolean;
+  /** Machine-readable summary (--json): steps add what they produced. */
+  summary: Record<string, unknown>;
+  /** Step durations in ms by title (--json). */
+  durations: Record<string, number>;
+}
+
+/** `<output>/<pot>_<tag>.*` */
+export function artifactPaths(outputDir: string, pot: string, tag: string): ArtifactPaths {
+  const base = `${outputDir}/${pot}_${tag}`;
+  return {
+    xz: `${base}.xz`,
+    meta: `${base}.xz.meta`,
+    skein: `${base}.xz.skein`,
+    sig: `${base}.xz.skein.sig`,
+    buildLog: `${base}.build.log`,
+    packages: `${base}.packages.json`,
+    summary: `${base}.summary.json`,
+  };
+}
