@@ -83,7 +83,7 @@ export interface SkeinEngine {
 let compiled: WebAssembly.Module | undefined;
 
 /** The module bytes (exported for tests and the benchmark). */
-export function skeinWasmBytes(): Uint8Array {
+export function skeinWasmBytes(): Uint8Array<ArrayBuffer> {
   return encodeModule(MEMORY_PAGES, [{
     name: 'compress',
     params: [I32, I32],

@@ -90,7 +90,7 @@ function name(text: string): number[] {
 }
 
 /** A module exporting `memory` (pages of 64 KiB) and each function, all of type (params) -> (). */
-export function encodeModule(memoryPages: number, functions: FunctionDef[]): Uint8Array {
+export function encodeModule(memoryPages: number, functions: FunctionDef[]): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [0x60, ...vector(f.params.map((p) => [p])), 0]);
   const funcIndexes = functions.map((_, i) => uleb(i));
   const memory = [1, 0x00, ...uleb(memoryPages)];
