@@ -1,0 +1,37 @@
+import { dirname, join } from 'node:path';
+import type { Command } from '../command.js';
+import { stringArg } from '../command.js';
+import { DEFAULT_DEFINITION, loadDefinition } from '../../definition/load.js';
+import { checkVersionsAgree } from '../../release/versions.js';
+
+const command: Command = {
+  name: 'check-version',
+  summary: 'check that image.yaml, the top CHANGELOG entry and the release tag name one version',
+  usage: [
+    'usage: pot-image check-version [--tag vX.Y.Z] [--definition FILE]',
+    '',
+    'Checks that the version in the image definition equals the top entry of the',
+    'CHANGELOG.md beside it and, on a release, the git tag (v0.11.0 <-> 0.11.0).',
+    'The tag comes from --tag, else from GITHUB_REF_NAME when GITHUB_REF_TYPE=tag.',
+    'Exit 0 when they agree, 2 with one line naming the mismatch otherwise.',
+    '',
+    `  --definition FILE  image definition (default ${DEFAULT_DEFINITION})`,
+    '  --tag vX.Y.Z       the release tag to check',
+  ].join('\n'),
+  options: {
+    tag: { type: 'string' },
+    definition: { type: 'string' },
+  },
+  async run(args) {
+    const definition = loadDefinition(stringArg(args, 'definition') ?? DEFAULT_DEFINITION);
+    const result = checkVersionsAgree({
+      definitionVersion: definition.version,
+      changelogPath: join(dirname(definition.file), 'CHANGELOG.md'),
+      gitTag: stringArg(args, 'tag'),
+    });
+    const tag = result.tag ? `, tag ${result.tag}` : ' (no release tag to check)';
+    console.log(`versions agree: ${result.version} (image definition, CHANGELOG${tag})`);
+    return 0;
+  },
+};
+export default command;

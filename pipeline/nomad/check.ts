@@ -1,0 +1,165 @@
+// Checks a parsed Nomad job against the image: the pot task's image/pot/tag, cook as the command,
+// the data mount at /mnt, every required parameter set, current syntax, known driver options.
+// Each problem is one line saying what is wrong and what to write instead.
+import { blocks, labelledBlocks, type HclBody } from './hcl.js';
+import { POT_DRIVER_OPTION_NAMES, POT_DRIVER_VERSION } from './driver-options.js';
+import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PORTS } from './job-spec.js';
+import { parameterByFlag, PARAMETER_NAMES, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+
+export interface JobExpectations {
+  potName: string;
+  tag: string;
+  /** When known (--repo-url or publish.public_url), config.image must name it. */
+  repoUrl?: string;
+}
+
+export interface JobCheckResult {
+  problems: string[];
+  /** Not wrong, but worth saying (secrets in clear, ...). */
+  notes: string[];
+  /** Where each parameter was found: env, args or template. */
+  parameters: Record<string, 'env' | 'args' | 'template'>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/** KEY= lines of a template's data (what Nomad reads back as env with env = true). */
+export function templateEnvKeys(data: string): string[] {
+  const keys: string[] = [];
+  for (const line of data.split(/\r?\n/)) {
+    const m = /^\s*(?:\{\{[^}]*\}\}\s*)?(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=/.exec(line);
+    if (m?.[1]) keys.push(m[1]);
+  }
+  return keys;
+}
+
+/** Parameters given as cook flags in args: ["-d", "example.com", ...]. */
+function argsParameters(args: string[]): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const p = parameterByFlag(args[i] ?? '');
+    if (p && i + 1 < args.length) {
+      found[p.name] = args[i + 1] ?? '';
+      i++;
+    }
+  }
+  return found;
+}
+
+export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const parameters: JobCheckResult['parameters'] = {};
+
+  const jobs = labelledBlocks(root, 'job');
+  if (jobs.length !== 1) {
+    problems.push(`expected exactly one job block, found ${jobs.length}`);
+    return { problems, notes, parameters };
+  }
+  const [, job] = jobs[0] as [string, HclBody];
+  const potTasks: Array<{ group: HclBody; task: HclBody; name: string }> = [];
+  for (const [, group] of labelledBlocks(job, 'group')) {
+    for (const [name, task] of labelledBlocks(group, 'task')) {
+      if (str(task.driver) === 'pot') potTasks.push({ group, task, name });
+    }
+  }
+  if (potTasks.length !== 1) {
+    problems.push(`expected one task with driver = "pot", found ${potTasks.length}`);
+    return { problems, notes, parameters };
+  }
+  const { group, task, name } = potTasks[0] as { group: HclBody; task: HclBody; name: string };
+  const at = `task "${name}"`;
+
+  // --- driver config ---
+  const config = blocks(task, 'config')[0] ?? {};
+  for (const key of Object.keys(config)) {
+    if (!POT_DRIVER_OPTION_NAMES.includes(key)) {
+      problems.push(`${at}: config option '${key}' is not a pot driver option (nomad-pot-driver ${POT_DRIVER_VERSION} takes ${POT_DRIVER_OPTION_NAMES.join(', ')})`);
+    }
+  }
+  const literal = (key: string, expected: string, hint: string) => {
+    const actual = str(config[key]);
+    if (actual === undefined) problems.push(`${at}: config.${key} is missing; set ${key} = "${expected}"${hint}`);
+    else if (actual.includes('${')) problems.push(`${at}: config.${key} is the expression '${actual}', which --check cannot compare; write the literal "${expected}"`);
+    else if (actual !== expected) problems.push(`${at}: config.${key} is "${actual}" but the image's is "${expected}"${hint}`);
+  };
+  literal('pot', expect.potName, ' (pot name <flavour>-<arch>-<major>_<minor> of the image definition)');
+  literal('tag', expect.tag, ' (the image version)');
+  literal('command', COOK, " (cook configures and starts Synapse)");
+  const image = str(config.image);
+  if (image === undefined || image === '') {
+    problems.push(`${at}: config.image is missing; set it to the repository URL the image is published at`);
+  } else if (expect.repoUrl !== undefined && !image.includes('${') && !sameUrl(image, expect.repoUrl)) {
+    problems.push(`${at}: config.image is "${image}" but the image is published at "${expect.repoUrl}"`);
+  } else if (!/^(https?|file|ftp):\/\//.test(image) && !image.includes('${')) {
+    problems.push(`${at}: config.image "${image}" is not a URL pot import can fetch from (http, https, file or ftp)`);
+  }
+
+  const mounts = strings(config.mount) ?? [];
+  const dataMount = mounts.find((m) => m.split(':')[1] === DATA_IN_JAIL);
+  if (!dataMount) {
+    const seen = mounts.length ? ` (found ${mounts.map((m) => `"${m}"`).join(', ')})` : '';
+    problems.push(`${at}: no mount puts the data at ${DATA_IN_JAIL} inside the jail${seen}; cook keeps its state under ${DATA_IN_JAIL}: use mount = ["${DATA_ON_HOST}:${DATA_IN_JAIL}"]`);
+  } else if (!dataMount.split(':')[0]) {
+    problems.push(`${at}: mount "${dataMount}" names no host folder; use "${DATA_ON_HOST}:${DATA_IN_JAIL}"`);
+  }
+
+  // --- ports: group network, port_map labels, no deprecated resources.network ---
+  const networks = blocks(group, 'network');
+  const labels = new Set(networks.flatMap((n) => labelledBlocks(n, 'port').map(([label]) => label)));
+  if (networks.length === 0) problems.push(`group: no network block; add network { port "http" {} port "https" {} port "matrix" {} } at group level`);
+  const portMapRaw = config.port_map;
+  const portMap: Record<string, string> = {};
+  for (const entry of Array.isArray(portMapRaw) ? portMapRaw : portMapRaw ? [portMapRaw] : []) {
+    if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) portMap[k] = str(v) ?? '';
+  }
+  for (const [label, port] of Object.entries(PORTS)) {
+    if (portMap[label] === undefined) problems.push(`${at}: config.port_map has no '${label}'; map it to "${port}" (the jail's port)`);
+    else if (!labels.has(label)) problems.push(`group network has no port "${label}" for port_map's '${label}'; add port "${label}" {}`);
+  }
+  for (const res of blocks(task, 'resources')) {
+    if (res.network !== undefined) problems.push(`${at}: resources { network } is deprecated since Nomad 0.12; move the ports to a group-level network block and drop mbits`);
+  }
+
+  // --- service health check ---
+  const checks = blocks(task, 'service').concat(blocks(group, 'service')).flatMap((s) => blocks(s, 'check'));
+  const health = checks.find((c) => str(c.type) === 'http' && str(c.path) === HEALTH_PATH);
+  if (!health) problems.push(`${at}: no service check of type "http" on ${HEALTH_PATH}; add one so Nomad sees when Synapse is down`);
+
+  // --- parameters: env, args, env templates ---
+  const values: Record<string, string | undefined> = {};
+  for (const env of blocks(task, 'env')) {
+    for (const [k, v] of Object.entries(env)) {
+      if (PARAMETER_NAMES.includes(k)) {
+        parameters[k] = 'env';
+        values[k] = str(v);
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(argsParameters(strings(config.args) ?? []))) {
+    parameters[k] = 'args';
+    values[k] = v;
+  }
+  for (const tpl of blocks(task, 'template')) {
+    if (tpl.env !== true && str(tpl.env) !== 'true') continue;
+    for (const k of templateEnvKeys(str(tpl.data) ?? '')) if (PARAMETER_NAMES.includes(k)) parameters[k] ??= 'template';
+  }
+  for (const required of requiredParameters(values)) {
+    if (parameters[required] === undefined) {
+      const how = SECRET_PARAMETERS.includes(required)
+        ? 'add it to the env = true template that reads the Nomad Variable (or to env {})'
+        : 'add it to env {}';
+      problems.push(`${at}: required parameter ${required} is not set; ${how}`);
+    } else if (parameters[required] !== 'template' && values[required] === '') {
+      problems.push(`${at}: required parameter ${required} is empty; give it a value`);
+    }
+  }
+  for (const secret of SECRET_PARAMETERS) {
+    if (parameters[secret] === 'env' || parameters[secret] === 'args') {
+      notes.push(`${secret} is written in the job file in clear; the shipped job reads it from a Nomad Variable instead`);
+    }
+  }
+  return { problems, notes, parameters };
+}

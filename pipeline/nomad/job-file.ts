@@ -1,0 +1,101 @@
+// Glue between the image definition, the command-line options and render/check.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { InputError } from '../errors.js';
+import type { ImageDefinition } from '../definition/types.js';
+import { checkJob, type JobCheckResult } from './check.js';
+import { parseHcl } from './hcl.js';
+import { DEFAULT_CONTROL_KEY } from './job-spec.js';
+import { neededSecrets, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+import { exampleParams, renderJob } from './render.js';
+
+/** The repository URL the shipped example job names when the definition has no publish.public_url. */
+export const EXAMPLE_REPO_URL = 'https://images.example.org/matrix-synapse-nomad/';
+
+export interface RenderRequest {
+  repoUrl?: string;
+  tag?: string;
+  datacenters?: string[];
+  /** Parameter values from --params; undefined renders the example job. */
+  params?: Record<string, string>;
+  plainEnv?: boolean;
+  controlKey?: string;
+}
+
+function checkRepoUrl(url: string): string {
+  if (!/^(https?|file|ftp):\/\/\S+$/.test(url)) {
+    throw new InputError(`--repo-url: '${url}' is not a URL pot import can fetch from; use http://, https://, file:// or ftp://`);
+  }
+  return url;
+}
+
+export function checkTag(tag: string): string {
+  if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(tag)) {
+    throw new InputError(`--tag: '${tag}' is not an image tag; use the image version, e.g. 0.11.0`);
+  }
+  return tag;
+}
+
+/** The repository URL: --repo-url, else the definition's publish.public_url. */
+export function repoUrlFor(definition: ImageDefinition, repoUrl?: string): string | undefined {
+  const url = repoUrl ?? definition.publish.publicUrl;
+  return url === undefined ? undefined : checkRepoUrl(url);
+}
+
+export function renderJobFor(definition: ImageDefinition, req: RenderRequest): string {
+  const repoUrl = repoUrlFor(definition, req.repoUrl);
+  if (repoUrl === undefined) {
+    throw new InputError('no repository URL: pass --repo-url URL or set publish.public_url in the image definition');
+  }
+  const datacenters = req.datacenters?.length ? req.datacenters : ['dc1'];
+  for (const dc of datacenters) {
+    if (!/^[A-Za-z0-9*][A-Za-z0-9_.*-]*$/.test(dc)) throw new InputError(`--datacenter: '${dc}' is not a datacenter name`);
+  }
+  let params = req.params;
+  if (params === undefined) {
+    params = exampleParams();
+  } else {
+    const missing = requiredParameters(params).filter((n) => params?.[n] === undefined && (req.plainEnv || !SECRET_PARAMETERS.includes(n)));
+    if (missing.length > 0) {
+      throw new InputError(`--params: required parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing; add ${missing.map((n) => `${n}=...`).join(' ')}`);
+    }
+    const secretsGiven = SECRET_PARAMETERS.filter((n) => params?.[n] !== undefined);
+    if (!req.plainEnv && secretsGiven.length > 0) {
+      throw new InputError(
+        `--params: ${secretsGiven.join(', ')} ${secretsGiven.length > 1 ? 'are secrets' : 'is a secret'} and stays out of the job file; ` +
+          `remove ${secretsGiven.length > 1 ? 'them' : 'it'} and run 'nomad var put nomad/jobs/matrix-synapse ${secretsGiven.map((n) => `${n}=...`).join(' ')}' (or pass --plain-env)`,
+      );
+    }
+    if (req.plainEnv) {
+      const missingSecrets = neededSecrets(params).filter((n) => params?.[n] === undefined);
+      if (missingSecrets.length > 0) throw new InputError(`--params: with --plain-env the job needs ${missingSecrets.join(', ')}; add ${missingSecrets.map((n) => `${n}=...`).join(' ')}`);
+    }
+  }
+  return renderJob({
+    repoUrl,
+    potName: definition.potName,
+    tag: checkTag(req.tag ?? definition.version),
+    datacenters,
+    params,
+    plainEnv: req.plainEnv,
+    controlKey: req.controlKey ?? DEFAULT_CONTROL_KEY,
+  });
+}
+
+/** Write the whole file or nothing: a temp file beside it, renamed into place. */
+export function writeJobFile(path: string, text: string): void {
+  if (!existsSync(dirname(path))) throw new InputError(`--out: folder '${dirname(path)}' does not exist; create it first`);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export async function checkJobFile(path: string, definition: ImageDefinition, opts: { repoUrl?: string; tag?: string }): Promise<JobCheckResult> {
+  if (!existsSync(path)) throw new InputError(`--check: job file '${path}' does not exist`);
+  const root = await parseHcl(readFileSync(path, 'utf8'), path);
+  return checkJob(root, {
+    potName: definition.potName,
+    tag: checkTag(opts.tag ?? definition.version),
+    repoUrl: repoUrlFor(definition, opts.repoUrl),
+  });
+}

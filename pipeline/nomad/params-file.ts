@@ -1,0 +1,57 @@
+// Reads the --params FILE of `pot-image nomad-job`: KEY=VALUE lines (the same form as
+// the secrets/env file Nomad renders), '#' comments, optional quotes around a value.
+import { existsSync, readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { parameterByName, PARAMETER_NAMES } from './parameters.js';
+
+// pot writes task env into the jail's /tmp/tinirc as `export "K=V"` lines, so the jail's
+// shell would expand these characters before cook sees the value.
+const SHELL_SPECIAL = /["$`\\\n\r]/;
+
+export function checkParameterValue(name: string, value: string, where: string): void {
+  const p = parameterByName(name);
+  const shownValue = p?.secret ? '(secret value)' : `'${value}'`;
+  if (SHELL_SPECIAL.test(value)) {
+    throw new InputError(`${where}: ${name} ${shownValue} contains one of " $ \` \\ or a line break, which the jail's shell would expand; choose another value`);
+  }
+  if (!p?.kind || value === '') return;
+  if (p.kind === 'boolean' && value !== 'true' && value !== 'false') {
+    throw new InputError(`${where}: ${name} is '${value}'; use true or false`);
+  }
+  if (p.kind === 'port' && !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535)) {
+    throw new InputError(`${where}: ${name} is '${value}'; use a port number from 1 to 65535`);
+  }
+  if (p.kind === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    throw new InputError(`${where}: ${name} is '${value}', not an email address; use name@domain`);
+  }
+  if (p.kind === 'host' && !/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/.test(value)) {
+    throw new InputError(`${where}: ${name} is '${value}', not a host name or IP address`);
+  }
+}
+
+export function parseParams(text: string, fileName: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `${fileName}:${index + 1}`;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new InputError(`${where}: expected KEY=VALUE, got '${line.length > 40 ? `${line.slice(0, 40)}…` : line}'`);
+    const [, key, rawValue] = m as unknown as [string, string, string];
+    if (!PARAMETER_NAMES.includes(key)) {
+      throw new InputError(`${where}: unknown parameter '${key}'; the image takes ${PARAMETER_NAMES.join(', ')}`);
+    }
+    if (key in values) throw new InputError(`${where}: ${key} is set twice; keep one line`);
+    let value = rawValue;
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2] ?? '';
+    checkParameterValue(key, value, where);
+    values[key] = value;
+  });
+  return values;
+}
+
+export function readParamsFile(path: string): Record<string, string> {
+  if (!existsSync(path)) throw new InputError(`--params: file '${path}' does not exist; write KEY=VALUE lines (see image/README.md)`);
+  return parseParams(readFileSync(path, 'utf8'), path);
+}
