@@ -2,7 +2,7 @@
 // field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
 import semver from 'semver';
 import { InputError } from '../errors.js';
 import { parseRelease, potName } from './pot-name.js';
@@ -10,6 +10,23 @@ import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, t
 
 export const DEFAULT_DEFINITION = 'image/image.yaml';
 const FLAVOUR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Chain entries may carry potluck's +N suffix (X+1 ... X+4). */
+const CHAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\+[0-9]+)?$/;
+
+/**
+ * Parse YAML keeping numbers as written: `release: 13.0` must stay "13.0"
+ * (not 13) and `version: 1.10` must be reported as '1.10', not 1.1.
+ */
+export function parseDefinitionYaml(text: string): unknown {
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new Error(doc.errors[0]!.message);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string') node.value = node.source;
+    },
+  });
+  return doc.toJS();
+}
 
 /** The project root: the nearest folder above `from` holding package.json. */
 export function findProjectRoot(from = process.cwd()): string {
@@ -69,8 +86,8 @@ export function resolveChain(flavour: string, sourceDir: string, declared: unkno
     chain = stringList(declared, 'flavours.chain', []);
   }
   for (const name of chain) {
-    if (!FLAVOUR_NAME.test(name)) {
-      throw new InputError(`flavours.chain: '${name}' is not a valid flavour name; use letters, digits, '.', '_', '-' and '+N'`.replace("'+N'", "'+'"));
+    if (!CHAIN_NAME.test(name)) {
+      throw new InputError(`flavours.chain: '${name}' is not a valid flavour name; use letters, digits, '.', '_', '-' and an optional +N suffix`);
     }
     if (!exists(name)) {
       throw new InputError(`flavours.chain: flavour file '${join(sourceDir, name)}' (or '${name}.sh') is missing; add it or remove '${name}' from the chain`);
@@ -91,7 +108,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   }
   let raw: Raw;
   try {
-    const parsed = parseYaml(readFileSync(path, 'utf8')) as unknown;
+    const parsed = parseDefinitionYaml(readFileSync(path, 'utf8'));
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a mapping');
     raw = parsed as Raw;
   } catch (error) {
@@ -104,16 +121,16 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   }
 
   const version = overrides.version ?? str(raw.version, 'version');
-  if (!semver.valid(version) || version.startsWith('v')) {
-    throw new InputError(`version: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
+  if (semver.valid(version) !== version) {
+    throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
   const fbsd = section(raw, 'freebsd');
   const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
-  const parsedRelease = parseRelease(release);
+  const parsedRelease = parseRelease(release, overrides.release !== undefined ? '--release' : 'freebsd.release');
   const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
   if (!(ARCHES as readonly string[]).includes(arch)) {
-    throw new InputError(`freebsd.arch: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
+    throw new InputError(`${overrides.arch !== undefined ? '--arch' : 'freebsd.arch'}: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
   }
 
   const flv = section(raw, 'flavours');
@@ -125,7 +142,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   if (!existsSync(join(source, flavour)) && !existsSync(join(source, `${flavour}.sh`))) {
     throw new InputError(`flavour: unknown flavour '${flavour}': neither '${join(source, flavour)}' nor '${flavour}.sh' exists in ${source}`);
   }
-  const installDir = str(flv.install_dir, 'flavours.install_dir', '/usr/local/etc/pot/flavours');
+  const installDir = overrides.installDir ?? str(flv.install_dir, 'flavours.install_dir', '/usr/local/etc/pot/flavours');
   if (!isAbsolute(installDir)) {
     throw new InputError(`flavours.install_dir: '${installDir}' must be an absolute path (pot's flavour folder, e.g. /usr/local/etc/pot/flavours)`);
   }

@@ -46,6 +46,8 @@ export interface DefinitionOverrides {
   compression?: string;
   network?: string;
   flavourDir?: string;
+  /** pot's flavour folder on the builder (flavours.install_dir). */
+  installDir?: string;
   signKey?: string;
   publicKey?: string;
   publishTo?: string;

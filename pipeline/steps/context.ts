@@ -52,6 +52,14 @@ export interface BuildContext {
   summary: Record<string, unknown>;
   /** Step durations in ms by title (--json). */
   durations: Record<string, number>;
+  /** Folder pot export writes into; its files move to their final names only after the check step. */
+  stagingDir?: string;
+  /** The step that failed (named in the error message and the --json summary). */
+  failedStep?: string;
+  /** Set when SIGINT/SIGTERM stopped the build. */
+  interrupted?: string;
+  /** Final artifact paths that existed before this build started (never deleted by its cleanup). */
+  preexisting?: string[];
 }
 
 /** `<output>/<pot>_<tag>.*` */

@@ -1,13 +1,14 @@
+// pot-image plan: the build's commands, one per line, without running them (= build --dry-run).
 import type { Command } from '../command.js';
-import { UserError } from '../../errors.js';
+import { buildCommand, buildOptions, buildUsage } from './build.js';
+
+const { 'dry-run': _dryRun, ...options } = buildOptions;
 
 const command: Command = {
   name: 'plan',
-  summary: 'plan, export, sign and publish the image (npm run build-image)',
-  usage: 'usage: pot-image build [--dry-run] [options]',
-  options: {},
-  async run() {
-    throw new UserError('build: not implemented yet');
-  },
+  summary: 'print the commands of the build, in order, without running them (any OS, no root)',
+  usage: buildUsage('plan'),
+  options,
+  run: (args) => buildCommand(args, true),
 };
 export default command;

@@ -1,0 +1,166 @@
+// preflight: everything that would make the build fail late, checked first
+// and reported together, each problem with the command that fixes it. Every
+// probe is an external command through ctx.runner, so --dry-run shows them as
+// the plan and tests answer them with stand-ins on PATH.
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ListrTask } from 'listr2';
+import { UserError } from '../errors.js';
+import { potConfig } from '../pot/config.js';
+import { potExists } from '../pot/info.js';
+import { potVersion } from '../pot/version.js';
+import type { BuildContext } from './context.js';
+import {
+  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf, manifestName,
+  parseDfAvail, parseUname, parseZfsAvail,
+} from './host-checks.js';
+
+interface Problem { what: string; fix: string }
+
+/** Final artifact paths a build must not overwrite (the build log is rewritten, it is not an artifact). */
+export function finalArtifactPaths(ctx: BuildContext): string[] {
+  const a = ctx.artifacts;
+  return [a.xz, a.meta, a.skein, a.sig];
+}
+
+export async function runPreflight(ctx: BuildContext, say: (line: string) => void): Promise<void> {
+  const { definition: d, runner } = ctx;
+  const dry = ctx.options.dryRun;
+  const problems: Problem[] = [];
+  const add = (what: string, fix: string) => problems.push({ what, fix });
+
+  const eol = eolWarning(d.freebsd.major, d.freebsd.minor);
+  if (eol) {
+    ctx.warnings.push(eol);
+    say(`warning: ${eol}`);
+  }
+
+  // 1. The host: FreeBSD, the image's architecture, a kernel at least as new as the jail's release.
+  const uname = await runner.run('uname', ['-s', '-r', '-m', '-p'], { allowFailure: true });
+  const host = parseUname(uname.stdout);
+  if (!dry) {
+    if (host.system !== 'FreeBSD') {
+      throw new UserError(
+        `this host runs ${host.system || 'an unknown system'}, not FreeBSD: pot builds need a FreeBSD builder (prepare one with scripts/prepare-builder.sh); run with --dry-run to see the plan here`,
+      );
+    }
+    if (host.machine !== d.freebsd.arch) {
+      add(`the builder is ${host.machine} but the image is ${d.freebsd.arch}`, `build on an ${d.freebsd.arch} builder or pass --arch ${host.machine}`);
+    }
+    if (majorOf(host.release) < d.freebsd.major) {
+      add(`the builder runs FreeBSD ${host.release} but the image is ${d.freebsd.potRelease} (a jail cannot run a newer release than its host)`,
+        `build on a FreeBSD ${d.freebsd.major}.x builder or pass --release ${majorOf(host.release)}.x`);
+    }
+  }
+
+  // 2. root
+  const id = await runner.run('id', ['-u'], { allowFailure: true });
+  if (!dry && id.stdout.trim() !== '0') add('not running as root', 'run it as root: sudo npm run build-image (or doas)');
+
+  // 3. pot installed and initialised, with room in its ZFS root.
+  const version = await potVersion(runner);
+  if (!dry && !version) {
+    add('pot is not installed', 'pkg install pot && pot init (or run scripts/prepare-builder.sh)');
+  } else {
+    if (version) {
+      ctx.summary.potVersion = version;
+      say(`pot ${version}`);
+    }
+    const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : await potConfig(runner, 'zfs_root');
+    if (dry) {
+      await potConfig(runner, 'zfs_root');
+      ctx.note(`zfs list -H -p -o name,avail ${zfsRoot}`);
+    } else if (!zfsRoot) {
+      add('pot has no ZFS root configured', 'set POT_ZFS_ROOT in /usr/local/etc/pot/pot.conf, then pot init');
+    } else {
+      const zfs = await runner.run('zfs', ['list', '-H', '-p', '-o', 'name,avail', zfsRoot], { allowFailure: true });
+      const avail = zfs.exitCode === 0 ? parseZfsAvail(zfs.stdout) : undefined;
+      if (avail === undefined) {
+        add(`pot is not initialised (no ZFS dataset ${zfsRoot})`, 'pot init');
+      } else if (avail < MIN_POT_ROOT_BYTES) {
+        add(`only ${formatBytes(avail)} free in ${zfsRoot}, the build needs ${formatBytes(MIN_POT_ROOT_BYTES)}`,
+          `free space in the pool: pot prune; zfs list -o space -r ${zfsRoot}`);
+      }
+    }
+
+    // 4. No pot of the same name left over.
+    if (!dry && (await potExists(runner, d.potName))) {
+      add(`a pot named ${d.potName} is left over from an earlier build`, `pot destroy -F -p ${d.potName}`);
+    } else if (dry) {
+      await potExists(runner, d.potName);
+    }
+  }
+
+  // 5. The release known to pot (it checks -b against freebsd-release-manifests).
+  const manifests = await runner.run('pkg', ['info', '-l', 'freebsd-release-manifests'], { allowFailure: true });
+  if (!dry) {
+    if (manifests.exitCode !== 0) {
+      add('freebsd-release-manifests is not installed (pot checks releases against it)', 'pkg install freebsd-release-manifests');
+    } else if (!manifests.stdout.includes(`/${manifestName(host.machine, host.processor, d.freebsd.potRelease)}`)) {
+      const known = knownReleases(manifests.stdout, host.machine, host.processor);
+      add(`pot does not know FreeBSD ${d.freebsd.potRelease} on ${host.machine}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+        `pkg upgrade freebsd-release-manifests, or pass a known --release`);
+    }
+  }
+
+  // 6. Stock flavours our chain starts with (pot ships fbsd-update in its flavour folder).
+  for (const stock of d.flavours.before) {
+    const path = join(d.flavours.installDir, stock);
+    if (dry) ctx.note(`test -e ${path} -o -e ${path}.sh`);
+    else if (!existsSync(path) && !existsSync(`${path}.sh`)) {
+      add(`the stock flavour ${stock} is missing from ${d.flavours.installDir}`, 'pkg install -f pot (it ships fbsd-update)');
+    }
+  }
+
+  // 7. The output folder: writable, with room, no artifacts of this tag already there.
+  const out = d.export.output;
+  if (dry) {
+    ctx.note(`mkdir -p ${out}`);
+    await runner.run('df', ['-P', '-k', out], { allowFailure: true });
+  } else {
+    let writable = true;
+    try {
+      mkdirSync(out, { recursive: true });
+      accessSync(out, constants.W_OK);
+    } catch {
+      writable = false;
+      add(`the output folder ${out} is not writable`, `pass --output DIR, or chmod u+w ${out}`);
+    }
+    if (writable) {
+      const df = await runner.run('df', ['-P', '-k', out], { allowFailure: true });
+      const avail = df.exitCode === 0 ? parseDfAvail(df.stdout) : undefined;
+      if (avail !== undefined && avail < MIN_OUTPUT_BYTES) {
+        add(`only ${formatBytes(avail)} free in ${out}, the image needs ${formatBytes(MIN_OUTPUT_BYTES)}`, `free space there or pass --output DIR`);
+      }
+    }
+    const existing = finalArtifactPaths(ctx).filter((p) => existsSync(p));
+    if (existing.length) {
+      add(`${existing[0]} already exists from an earlier build of ${d.tag}`,
+        `rm -f ${ctx.artifacts.xz}* or bump the version (--version)`);
+    }
+  }
+
+  // 8. The signing key, when one is configured.
+  if (d.sign.key) {
+    if (dry) ctx.note(`test -r ${d.sign.key}`);
+    else {
+      try {
+        accessSync(d.sign.key, constants.R_OK);
+      } catch {
+        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --sign-key (make one with: signify-openbsd -G -p KEY.pub -s KEY)');
+      }
+    }
+  }
+
+  if (problems.length) {
+    const list = problems.map((p, i) => `(${i + 1}) ${p.what}: ${p.fix}`).join('; ');
+    throw new UserError(`${problems.length} problem${problems.length > 1 ? 's' : ''} on this builder: ${list}`);
+  }
+}
+
+export function preflightTask(): ListrTask<BuildContext> {
+  return {
+    title: 'preflight: check the builder',
+    task: async (ctx, task) => runPreflight(ctx, (line) => { task.output = line; }),
+  };
+}

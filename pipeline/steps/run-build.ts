@@ -1,0 +1,192 @@
+// The build: the listr2 task list in its fixed order, cleanup that always
+// runs, signal handling, the plan (--dry-run) and the --json summary.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
+import { UserError, oneLine } from '../errors.js';
+import type { ImageDefinition } from '../definition/types.js';
+import { ExecaRunner } from '../runner/execa-runner.js';
+import { InterruptibleRunner } from '../runner/interruptible-runner.js';
+import { PlanRunner } from '../runner/plan-runner.js';
+import { secretsFromEnv } from '../runner/secrets.js';
+import type { CommandRunner } from '../runner/types.js';
+import { acceptanceTasks } from './acceptance-tasks.js';
+import { checkTask } from './check-step.js';
+import { cleanupTask } from './cleanup.js';
+import { artifactPaths, type BuildContext, type BuildOptions } from './context.js';
+import { exportTask } from './export-step.js';
+import { createTask, snapshotTask } from './pot-steps.js';
+import { finalArtifactPaths, preflightTask } from './preflight.js';
+import { publishTasks } from './publish-tasks.js';
+import { signTasks } from './sign-tasks.js';
+import { stageFlavoursTask } from './stage-flavours.js';
+
+export interface BuildIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Replace the runner (tests; later a remote builder). Default: ExecaRunner logging to the build log. */
+  runner?: CommandRunner;
+}
+
+/** The build's steps in their fixed order; the three seams belong to other issues. */
+export function buildTasks(): ListrTask<BuildContext>[] {
+  return [
+    preflightTask(),
+    stageFlavoursTask(),
+    createTask(),
+    snapshotTask(),
+    ...acceptanceTasks(),
+    exportTask(),
+    checkTask(),
+    ...signTasks(),
+    ...publishTasks(),
+  ];
+}
+
+/** Step name for messages: the first words of the title up to ':' or the pot name. */
+function stepName(title: string | undefined): string {
+  return (title ?? 'step').split(/[:(]/)[0]!.trim();
+}
+
+/** Time each step, refuse to start one after Ctrl-C, and name the step in its error. */
+function instrument(t: ListrTask<BuildContext>): ListrTask<BuildContext> {
+  const name = stepName(typeof t.title === 'string' ? t.title : undefined);
+  return {
+    ...t,
+    task: async (ctx, task) => {
+      if (ctx.interrupted) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
+      const started = Date.now();
+      try {
+        return await t.task(ctx, task);
+      } catch (error) {
+        ctx.failedStep ??= name;
+        const code = ctx.interrupted ? 130 : error instanceof UserError ? error.exitCode : 1;
+        const text = ctx.interrupted ? `interrupted by ${ctx.interrupted}` : oneLine(error);
+        throw new UserError(`${name} failed: ${text}`, code, { cause: error });
+      } finally {
+        ctx.durations[name] = Date.now() - started;
+      }
+    },
+  };
+}
+
+function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean) {
+  const stream = toStderr ? io.stderr : io.stdout;
+  const plain = !stream.isTTY || io.env.CI === 'true' || io.env.CI === '1' || verbose;
+  const processOutput = new ProcessOutput(
+    stream as NodeJS.WriteStream,
+    io.stderr as NodeJS.WriteStream,
+    { leaveEmptyLine: false },
+  );
+  const logger = new ListrLogger({ processOutput, useIcons: true });
+  return {
+    renderer: 'default' as const,
+    fallbackRenderer: 'simple' as const,
+    // Plain lines (with durations) when the stream is not a terminal, in CI, or with --verbose.
+    fallbackRendererCondition: plain,
+    // Signals are ours: cleanup must run before the process ends.
+    registerSignalListeners: false,
+    exitOnError: true,
+    collectErrors: false as const,
+    rendererOptions: { timer: { ...PRESET_TIMER, condition: true }, logger, collapseErrors: false, showErrorMessage: true },
+    fallbackRendererOptions: { timer: { ...PRESET_TIMER, condition: true }, logger },
+  };
+}
+
+export interface BuildResult { code: number; ctx: BuildContext; plan?: string[]; error?: string }
+
+export async function runBuild(definition: ImageDefinition, options: BuildOptions, io: BuildIo): Promise<BuildResult> {
+  const artifacts = artifactPaths(definition.export.output, definition.potName, definition.tag);
+  const secrets = secretsFromEnv(io.env);
+  let base: CommandRunner;
+  let plan: PlanRunner | undefined;
+  if (io.runner) base = io.runner;
+  else if (options.dryRun) base = plan = new PlanRunner(secrets);
+  else {
+    try {
+      mkdirSync(definition.export.output, { recursive: true });
+      writeFileSync(artifacts.buildLog, `# pot-image build ${definition.potName} ${definition.tag} started ${new Date().toISOString()}\n`);
+    } catch (error) {
+      throw new UserError(`cannot write the build log in ${definition.export.output} (${oneLine(error)}); pass --output DIR`);
+    }
+    base = new ExecaRunner({ logFile: artifacts.buildLog, secrets, verbose: options.verbose });
+  }
+  const runner = new InterruptibleRunner(base);
+  const ctx: BuildContext = {
+    definition,
+    options,
+    runner,
+    artifacts,
+    note(line: string) {
+      if (plan) plan.record(line);
+      else if (base instanceof ExecaRunner) base.log(`\n$ ${line}   # in-process\n`);
+    },
+    warnings: [],
+    potCreated: false,
+    summary: {},
+    durations: {},
+    preexisting: options.dryRun ? [] : [...finalArtifactPaths({ artifacts } as BuildContext), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
+  };
+
+  // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at once.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (ctx.interrupted) {
+      io.stderr.write(`pot-image: ${signal} again, exiting without cleanup; remove the pot with: pot destroy -F -p ${definition.potName}\n`);
+      process.exit(130);
+    }
+    ctx.interrupted = signal;
+    runner.interrupt(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const toStderr = options.json || options.dryRun;
+  const lopts = listrOptions(io, toStderr, options.verbose);
+  let error: unknown;
+  try {
+    await new Listr<BuildContext>(buildTasks().map(instrument), { ...lopts, ctx }).run();
+  } catch (e) {
+    error = e;
+  }
+  try {
+    await new Listr<BuildContext>([instrument(cleanupTask(base, () => error !== undefined))], { ...lopts, ctx }).run();
+  } catch (e) {
+    // A failed cleanup must be reported, but never hides the build's own error.
+    ctx.warnings.push(`cleanup: ${oneLine(e)}`);
+    error ??= e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  let code = 0;
+  let message: string | undefined;
+  if (error !== undefined) {
+    code = ctx.interrupted ? (ctx.interrupted === 'SIGTERM' ? 143 : 130) : error instanceof UserError ? error.exitCode : 1;
+    message = ctx.interrupted
+      ? `build interrupted by ${ctx.interrupted} during ${ctx.failedStep ?? 'the build'}; ${ctx.options.keep ? 'the pot was kept (--keep)' : 'the build pot was destroyed'} and no artifact was written`
+      : oneLine(error);
+  }
+  if (base instanceof ExecaRunner) base.log(`\n# build ${message ? `failed: ${message}` : 'succeeded'}\n`);
+  return { code, ctx, plan: plan?.lines, error: message };
+}
+
+/** The --json summary. */
+export function summaryOf(result: BuildResult): Record<string, unknown> {
+  const { ctx } = result;
+  const d = ctx.definition;
+  return {
+    ok: result.code === 0,
+    ...(result.error ? { error: result.error, failedStep: ctx.failedStep } : {}),
+    dryRun: ctx.options.dryRun,
+    pot: d.potName,
+    tag: d.tag,
+    release: d.freebsd.potRelease,
+    arch: d.freebsd.arch,
+    ...ctx.summary,
+    buildLog: ctx.options.dryRun ? undefined : ctx.artifacts.buildLog,
+    durationsMs: ctx.durations,
+    warnings: ctx.warnings,
+    ...(result.plan ? { plan: result.plan } : {}),
+  };
+}
