@@ -1,7 +1,206 @@
-import type { ListrTask } from 'listr2';
+// Acceptance, between `pot snapshot` and `pot export`: are the inputs new since
+// the last published tag, does a throwaway clone of the image boot and serve
+// Matrix, what packages are inside, and are any of them known-vulnerable.
+import type { ListrTask, ListrTaskWrapper } from 'listr2';
+import { UserError } from '../errors.js';
+import { auditFailureMessage, auditWarnings, pkgAuditArgs, runAudit, type AuditReport } from '../acceptance/audit.js';
+import { computeInputFingerprint, readLastPublished, type InputFingerprint, type LastPublished } from '../acceptance/input-fingerprint.js';
+import { diffManifests, formatDiff, pkgQueryArgs, queryPackages, writeManifest, PKG, type PackagesManifest } from '../acceptance/package-manifest.js';
+import { DEFAULT_FS_ROOT, POT, fsRootArgs, potRoot } from '../acceptance/pot-commands.js';
+import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/settings.js';
+import { SmokeTestFailure, runSmokeTest, type SmokeTestResult } from '../acceptance/smoke-test.js';
+import { commandLine } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
 
-// Placeholder seam; filled in by its issue.
+/** Not an error: the inputs equal the last published tag's, so there is nothing new to build (exit 0). */
+export class InputsUnchanged extends UserError {
+  constructor(message: string) {
+    super(message, 0);
+    this.name = 'InputsUnchanged';
+  }
+}
+
+interface AcceptanceState {
+  settings?: AcceptanceSettings;
+  inputs?: InputFingerprint;
+  inputsChecked?: boolean;
+  lastPublished?: LastPublished;
+  smoke?: SmokeTestResult;
+  smokeSkipped?: boolean;
+}
+
+const states = new WeakMap<BuildContext, AcceptanceState>();
+function state(ctx: BuildContext): AcceptanceState {
+  let s = states.get(ctx);
+  if (!s) states.set(ctx, (s = {}));
+  return s;
+}
+
+function settingsOf(ctx: BuildContext): AcceptanceSettings {
+  const s = state(ctx);
+  return (s.settings ??= loadAcceptanceSettings(ctx.definition.file));
+}
+
+function acceptanceSummary(ctx: BuildContext): Record<string, unknown> {
+  const current = ctx.summary.acceptance;
+  if (current && typeof current === 'object') return current as Record<string, unknown>;
+  const fresh: Record<string, unknown> = {};
+  ctx.summary.acceptance = fresh;
+  return fresh;
+}
+
+type Task = ListrTaskWrapper<BuildContext, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Compare the inputs with the last published tag. Can also run early (in
+ * preflight) to stop before `pot create`; it then does nothing the second time.
+ */
+export async function checkInputs(ctx: BuildContext, task?: Task): Promise<void> {
+  const s = state(ctx);
+  if (s.inputsChecked) return;
+  s.inputsChecked = true;
+  settingsOf(ctx); // validate the acceptance section early
+  const inputs = computeInputFingerprint(ctx.definition);
+  s.inputs = inputs;
+  const summary = acceptanceSummary(ctx);
+  summary.inputs = { fingerprint: inputs.fingerprint, lastPublished: null, unchanged: false };
+  const repo = ctx.definition.publish.to ?? ctx.definition.publish.publicUrl;
+  const say = (line: string) => { if (task) task.output = line; ctx.note(`# ${line}`); };
+  if (!repo) {
+    say(`inputs ${inputs.fingerprint}; no repository configured, nothing to compare with`);
+    return;
+  }
+  try {
+    s.lastPublished = await readLastPublished(repo, ctx.definition.potName);
+  } catch (error) {
+    const msg = `could not read the last published tag from ${repo} (${(error as Error).message}); building without the reuse check`;
+    ctx.warnings.push(msg);
+    say(msg);
+    return;
+  }
+  const last = s.lastPublished;
+  if (!last) {
+    say(`inputs ${inputs.fingerprint}; nothing of ${ctx.definition.potName} is published in ${repo} yet`);
+    return;
+  }
+  summary.inputs = { fingerprint: inputs.fingerprint, lastPublished: { tag: last.tag, fingerprint: last.fingerprint ?? null }, unchanged: last.fingerprint === inputs.fingerprint };
+  if (last.fingerprint !== inputs.fingerprint) {
+    say(last.fingerprint ? `inputs changed since ${last.tag}` : `${last.tag} has no recorded input fingerprint; building`);
+    return;
+  }
+  const same = `the inputs (image definition, flavour files, FreeBSD ${inputs.release}) are unchanged since the published ${last.tag}`;
+  if (ctx.options.rebuild) {
+    say(`${same}; rebuilding as asked (--rebuild) to pick up package updates`);
+  } else if (ctx.options.noPublish) {
+    say(`${same}; building anyway because nothing is published (--no-publish)`);
+  } else if (ctx.options.dryRun) {
+    say(`${same}: the build would stop here; pass --rebuild to build a new tag anyway`);
+  } else {
+    throw new InputsUnchanged(`${same}; nothing to do. Pass --rebuild to build ${ctx.definition.tag} anyway (it picks up package updates)`);
+  }
+}
+
+async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
+  const s = state(ctx);
+  const summary = acceptanceSummary(ctx);
+  if (ctx.options.skipSmokeTest) {
+    s.smokeSkipped = true;
+    const msg = 'SMOKE TEST SKIPPED (--skip-smoke-test): this image was NOT booted before export; nobody checked that cook starts Synapse';
+    ctx.warnings.push(msg);
+    ctx.note(`# ${msg}`);
+    summary.smokeTest = { status: 'skipped' };
+    task.skip(msg);
+    return;
+  }
+  try {
+    const result = await runSmokeTest({
+      runner: ctx.runner,
+      pot: ctx.definition.potName,
+      settings: settingsOf(ctx).smoke,
+      dryRun: ctx.options.dryRun,
+      note: (line) => ctx.note(line),
+      progress: (line) => { task.output = line; },
+    });
+    s.smoke = result;
+    summary.smokeTest = { status: ctx.options.dryRun ? 'planned' : 'passed', clone: result.clone, url: result.baseUrl, durationMs: result.durationMs, checks: result.checks };
+  } catch (error) {
+    if (error instanceof SmokeTestFailure) summary.smokeTest = { status: 'failed', checks: error.checks, logs: error.logs };
+    throw error;
+  }
+}
+
+async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
+  const s = state(ctx);
+  const summary = acceptanceSummary(ctx);
+  if (!s.inputs) await checkInputs(ctx);
+  const fsRoot = (await ctx.runner.run(POT, fsRootArgs(), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
+  const root = potRoot(fsRoot, ctx.definition.potName);
+
+  if (ctx.options.dryRun) {
+    await ctx.runner.run(PKG, pkgQueryArgs(root));
+    ctx.note(`${commandLine(PKG, pkgAuditArgs([]))} NAME-VERSION...   # every package listed above`);
+    ctx.note(`# write ${ctx.artifacts.packages} (packages, audit result, input fingerprint)`);
+    return;
+  }
+
+  const packages = await queryPackages(ctx.runner, root);
+  task.output = `${packages.length} packages in the image`;
+  const audit: AuditReport = await runAudit(ctx.runner, packages, settingsOf(ctx).auditAllow);
+  summary.audit = audit;
+  for (const w of auditWarnings(audit)) {
+    ctx.warnings.push(w);
+    task.output = w;
+  }
+  if (audit.status === 'vulnerable') throw new UserError(auditFailureMessage(audit));
+
+  const manifest: PackagesManifest = {
+    schema: 1,
+    pot: ctx.definition.potName,
+    tag: ctx.definition.tag,
+    freebsd: { release: ctx.definition.freebsd.release, arch: ctx.definition.freebsd.arch },
+    createdAt: new Date().toISOString(),
+    inputs: { fingerprint: s.inputs!.fingerprint },
+    packages,
+    audit,
+    smokeTest: s.smoke
+      ? { status: 'passed', checks: s.smoke.checks.map(({ check, detail }) => ({ check, detail })) }
+      : { status: 'skipped' },
+  };
+  writeManifest(ctx.artifacts.packages, manifest);
+  summary.packages = { count: packages.length, manifest: ctx.artifacts.packages };
+  ctx.note(`# wrote ${ctx.artifacts.packages}: ${packages.length} packages, audit ${audit.status}`);
+
+  const last = s.lastPublished;
+  if (ctx.options.rebuild && last) {
+    if (!last.manifest?.packages) {
+      task.output = `no package manifest published for ${last.tag}; no diff to show`;
+    } else {
+      const diff = diffManifests(last.manifest.packages, packages);
+      summary.packageDiff = { from: last.tag, to: ctx.definition.tag, ...diff };
+      const lines = formatDiff(diff, last.tag, ctx.definition.tag);
+      for (const line of lines) ctx.note(`# ${line}`);
+      task.output = lines.join('\n');
+    }
+  }
+}
+
 export function acceptanceTasks(): ListrTask<BuildContext>[] {
-  return [];
+  const keep = { persistentOutput: true, outputBar: Infinity };
+  return [
+    {
+      title: 'Acceptance: compare inputs with the last published tag',
+      task: (ctx, task) => checkInputs(ctx, task),
+      rendererOptions: keep,
+    },
+    {
+      title: 'Acceptance: smoke test in a throwaway clone',
+      task: (ctx, task) => smokeTask(ctx, task),
+      rendererOptions: keep,
+    },
+    {
+      title: 'Acceptance: package manifest and vulnerability audit',
+      task: (ctx, task) => packagesTask(ctx, task),
+      rendererOptions: keep,
+    },
+  ];
 }

@@ -1,0 +1,264 @@
+// The smoke test: boot a throwaway clone of the built pot the way Nomad does
+// (clone, non-persistent, cook as command, /mnt mounted, env set, start), check
+// it through its nginx within a deadline, and always clean up. The built pot
+// itself is never started, so the image is never "seasoned" by cook.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError, oneLine } from '../errors.js';
+import { redact } from '../runner/redact.js';
+import type { CommandRunner, RunResult } from '../runner/types.js';
+import * as pot from './pot-commands.js';
+import type { SmokeSettings } from './settings.js';
+import {
+  LOGIN_PATH, REGISTER_PATH, SmokeCheckError, checkLogin, checkVersions, checkWellKnownClient, checkWellKnownServer,
+  probeHealth, registerWithSharedSecret, type CheckTarget,
+} from './synapse-checks.js';
+
+export const COOK = '/usr/local/bin/cook';
+export const COOK_LOG = '/var/log/cook.log';
+/** Where the image's log config sends Synapse's log (as potluck's flavour does). */
+export const SYNAPSE_LOG = '/var/log/matrix-synapse/homeserver.log';
+export const SYNAPSE_CONFIG = '/usr/local/etc/matrix-synapse/homeserver.yaml';
+
+export interface SmokeTestOptions {
+  runner: CommandRunner;
+  /** The built (stopped, snapshotted) pot. */
+  pot: string;
+  settings: SmokeSettings;
+  dryRun: boolean;
+  /** In-process steps describe themselves here (plan / log). */
+  note: (line: string) => void;
+  /** Progress lines for the task's output. */
+  progress?: (line: string) => void;
+  /** Where the scratch folder is made (default: the OS temp folder). */
+  scratchParent?: string;
+  /** Backoff of the /health polling (tests shorten it). */
+  pollInitialMs?: number;
+  pollMaxMs?: number;
+  /** How many log lines to show on failure. */
+  logLines?: number;
+  /** How long to wait for `pot start` to return after `pot stop`. */
+  stopGraceMs?: number;
+}
+
+export interface SmokeCheckResult { check: string; ok: boolean; detail: string }
+
+export interface SmokeTestResult {
+  clone: string;
+  baseUrl: string;
+  checks: SmokeCheckResult[];
+  durationMs: number;
+}
+
+/** The smoke test failed; `logs` holds the tails of cook's and Synapse's logs. */
+export class SmokeTestFailure extends UserError {
+  constructor(message: string, readonly logs: { file: string; lines: string[] }[], readonly checks: SmokeCheckResult[]) {
+    super(message);
+    this.name = 'SmokeTestFailure';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function hostForUrl(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+/** The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP. */
+export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | undefined): Record<string, string> {
+  return {
+    ...(ip ? { IP: ip } : {}),
+    DOMAIN: settings.domain,
+    ALERTEMAIL: settings.alertEmail,
+    MYSHAREDSECRET: secret,
+    ENABLEREGISTRATION: 'false',
+    NOSSL: 'true',
+  };
+}
+
+export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult> {
+  const started = Date.now();
+  const { runner, settings } = o;
+  const clone = `${o.pot}-smoke-${randomBytes(3).toString('hex')}`;
+  const secret = randomBytes(24).toString('hex');
+  const user = `smoke${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  const secrets = [secret, password];
+  const progress = o.progress ?? (() => undefined);
+  const checks: SmokeCheckResult[] = [];
+  const pass = (check: string, detail: string) => { checks.push({ check, ok: true, detail }); progress(`ok   ${check}: ${detail}`); };
+
+  const parent = o.scratchParent ?? tmpdir();
+  let scratch: string | undefined;
+  if (o.dryRun) {
+    scratch = join(parent, 'pot-image-smoke-XXXXXX');
+    o.note(`mkdir -m 0755 ${scratch}`);
+  } else {
+    scratch = mkdtempSync(join(parent, 'pot-image-smoke-'));
+    // cook chowns its folders below /mnt to the synapse user, who must be able to enter /mnt.
+    chmodSync(scratch, 0o755);
+  }
+
+  let created = false;
+  let startRun: Promise<RunResult> | undefined;
+  let startExit: RunResult | undefined;
+  let failure: unknown;
+  let baseUrl = settings.url ?? 'http://<jail ip>';
+
+  const body = async (): Promise<SmokeTestResult> => {
+    await runner.run(pot.POT, pot.cloneArgs(o.pot, clone, settings.ip), { purpose: `clone ${o.pot} for the smoke test` });
+    created = true;
+    // What Nomad's pot driver does with every allocation (pot prepare).
+    await runner.run(pot.POT, pot.setAttributeArgs(clone, 'persistent', 'NO'), { purpose: 'make the smoke-test pot non-persistent' });
+    await runner.run(pot.POT, pot.setAttributeArgs(clone, 'no-rc-script', 'YES'), { purpose: 'start cook without /etc/rc' });
+    await runner.run(pot.POT, pot.setCmdArgs(clone, COOK), { purpose: 'set cook as the start command' });
+    await runner.run(pot.POT, pot.mountInArgs(clone, scratch, '/mnt'), { purpose: 'mount the scratch folder at /mnt' });
+
+    let ip = settings.ip;
+    if (!ip) {
+      const info = await runner.run(pot.POT, pot.infoEnvArgs(clone), { purpose: 'read the smoke-test pot address' });
+      ip = pot.parsePotIp(info.stdout);
+    }
+    if (!settings.url && !o.dryRun) baseUrl = `http://${hostForUrl(ip ?? '127.0.0.1')}`; // no IP: network type inherit
+    await runner.run(pot.POT, pot.setEnvArgs(clone, smokeEnv(settings, secret, ip)), { purpose: 'set the smoke-test parameters', secrets });
+
+    // For a non-persistent pot `pot start` runs until cook exits: keep it in the
+    // background and treat its return as "cook died".
+    startRun = runner.run(pot.POT, pot.startArgs(clone), { allowFailure: true, purpose: 'start the smoke-test pot' });
+    startRun.then((r) => { startExit = r; }, (e: unknown) => { startExit = { command: pot.POT, args: [], exitCode: -1, stdout: '', stderr: oneLine(e), durationMs: 0 }; });
+
+    if (o.dryRun) {
+      noteHttpChecks(o.note, baseUrl, settings.domain, clone, user);
+      return { clone, baseUrl, checks, durationMs: Date.now() - started };
+    }
+
+    const deadline = Date.now() + settings.timeoutSeconds * 1000;
+    const target: CheckTarget = {
+      baseUrl,
+      domain: settings.domain,
+      timeoutMs: () => Math.min(15_000, deadline - Date.now()),
+    };
+    noteHttpChecks(o.note, baseUrl, settings.domain, clone, user);
+
+    // /health until it answers OK, with backoff, bounded by the deadline and by cook's life.
+    let delay = o.pollInitialMs ?? 500;
+    let last = 'no answer yet';
+    for (;;) {
+      if (startExit) {
+        throw new SmokeCheckError('health', `the pot stopped before /health answered OK: cook exited (pot start returned ${startExit.exitCode}); last /health: ${last}`);
+      }
+      const answer = await probeHealth(target);
+      if (answer === undefined) break;
+      last = answer;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new SmokeCheckError('health', `/health did not answer OK within ${settings.timeoutSeconds}s (last: ${last})`);
+      }
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, o.pollMaxMs ?? 8000);
+    }
+    pass('health', `/health answered OK after ${Math.round((Date.now() - started) / 1000)}s`);
+    pass('client versions', `newest ${await checkVersions(target)}`);
+    pass('well-known server', await checkWellKnownServer(target));
+    pass('well-known client', await checkWellKnownClient(target));
+
+    let userId = await registerWithSharedSecret(target, secret, user, password);
+    if (userId === 'not-exposed') {
+      // nginx keeps the admin API private: register from inside the jail with the
+      // same endpoint (register_new_matrix_user reads the secret from the config).
+      progress(`${REGISTER_PATH} is not routed by nginx; registering from inside the jail`);
+      const reg = await runner.run(pot.POT, pot.execArgs(clone, [
+        '/usr/local/bin/register_new_matrix_user', '-c', SYNAPSE_CONFIG, '-u', user, '-p', password, '--no-admin', 'http://127.0.0.1:8008',
+      ]), { allowFailure: true, secrets, timeoutMs: Math.max(1000, deadline - Date.now()) });
+      if (reg.exitCode !== 0) {
+        const why = redact((reg.stderr || reg.stdout).trim().split('\n').slice(-1)[0] ?? '', secrets);
+        throw new SmokeCheckError('shared-secret registration', `register_new_matrix_user in the jail exited ${reg.exitCode}${why ? ` (${why})` : ''}`);
+      }
+      userId = `@${user}:${settings.domain}`;
+    }
+    pass('shared-secret registration', `registered ${userId}`);
+    pass('login', `${LOGIN_PATH} logged in as ${await checkLogin(target, user, password)}`);
+    return { clone, baseUrl, checks, durationMs: Date.now() - started };
+  };
+
+  let result: SmokeTestResult | undefined;
+  try {
+    result = await body();
+  } catch (error) {
+    failure = error;
+  }
+  const logs = await cleanUp();
+  if (failure !== undefined || !result) {
+    if (failure instanceof SmokeCheckError) checks.push({ check: failure.check, ok: false, detail: failure.message });
+    const what = failure instanceof SmokeCheckError ? failure.message : oneLine(failure);
+    if (result) throw new SmokeTestFailure(`smoke test passed, but its clean-up failed: ${redact(what, secrets)}`, logs, checks);
+    const shown = logs.length > 0 ? `; the last lines of ${COOK_LOG} and ${SYNAPSE_LOG} are shown above and in the build log` : '';
+    throw new SmokeTestFailure(`smoke test failed: ${redact(what, secrets)}${shown}`, logs, checks);
+  }
+  return result;
+
+  /** Stop and destroy the clone and remove the scratch folder, whatever happened; read the logs first on failure. */
+  async function cleanUp(): Promise<{ file: string; lines: string[] }[]> {
+    const logs: { file: string; lines: string[] }[] = [];
+    const problems: string[] = [];
+    // Clean-up commands must never throw past here (e.g. pot vanished from PATH).
+    const quiet = async (command: string, args: string[], purpose?: string): Promise<RunResult> => {
+      try {
+        return await runner.run(command, args, { allowFailure: true, secrets, purpose });
+      } catch (error) {
+        return { command, args, exitCode: -1, stdout: '', stderr: oneLine(error), durationMs: 0 };
+      }
+    };
+    if (startRun) {
+      await quiet(pot.POT, pot.stopArgs(clone), 'stop the smoke-test pot');
+      if (!o.dryRun) {
+        const grace = o.stopGraceMs ?? 60_000;
+        await Promise.race([startRun.catch(() => undefined), sleep(grace)]);
+      }
+    }
+    if (created && failure !== undefined && !o.dryRun) {
+      const fsRoot = (await quiet(pot.POT, pot.fsRootArgs())).stdout.trim() || pot.DEFAULT_FS_ROOT;
+      const root = pot.potRoot(fsRoot, clone);
+      for (const file of [COOK_LOG, SYNAPSE_LOG]) {
+        const tail = await quiet('tail', ['-n', String(o.logLines ?? 40), `${root}${file}`]);
+        const lines = tail.exitCode === 0 ? redact(tail.stdout, secrets).split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) : [`(could not read ${file}: ${redact(tail.stderr.trim(), secrets) || `tail exited ${tail.exitCode}`})`];
+        logs.push({ file, lines });
+        progress(`--- last lines of ${file} in ${clone} ---`);
+        for (const line of lines) progress(line);
+      }
+    }
+    if (created) {
+      const d = await quiet(pot.POT, pot.destroyArgs(clone), 'destroy the smoke-test pot');
+      if (d.exitCode !== 0) problems.push(`could not destroy the smoke-test pot ${clone}; remove it with 'pot destroy -F -p ${clone}'`);
+    }
+    if (o.dryRun) {
+      o.note(`rm -rf ${scratch}`);
+    } else if (scratch) {
+      try {
+        rmSync(scratch, { recursive: true, force: true });
+      } catch (error) {
+        problems.push(`could not remove the scratch folder ${scratch} (${oneLine(error)}); remove it by hand`);
+      }
+    }
+    if (problems.length > 0 && failure === undefined) {
+      failure = new UserError(problems.join('; '));
+    } else if (problems.length > 0) {
+      progress(problems.join('; '));
+    }
+    return logs;
+  }
+}
+
+/** The HTTP checks as the curl commands a person would type (plan and log). */
+function noteHttpChecks(note: (line: string) => void, base: string, domain: string, clone: string, user: string): void {
+  const h = `-H 'Host: ${domain}'`;
+  note(`curl -fsS ${h} ${base}/health   # repeated with backoff until it answers OK or the deadline passes`);
+  note(`curl -fsS ${h} ${base}/_matrix/client/versions`);
+  note(`curl -fsSi ${h} ${base}/.well-known/matrix/server`);
+  note(`curl -fsSi ${h} ${base}/.well-known/matrix/client`);
+  note(`curl -fsS ${h} ${base}${REGISTER_PATH}   # nonce; then POST with HMAC-SHA1(MYSHAREDSECRET, nonce\\0${user}\\0***\\0notadmin)`);
+  note(`#   (when nginx does not route ${REGISTER_PATH}: pot exec -p ${clone} register_new_matrix_user -c ${SYNAPSE_CONFIG} -u ${user} -p *** --no-admin http://127.0.0.1:8008)`);
+  note(`curl -fsS ${h} -d '{"type":"m.login.password","identifier":{"type":"m.id.user","user":"${user}"},"password":"***"}' ${base}${LOGIN_PATH}`);
+}
