@@ -4,6 +4,8 @@ import type { Command } from '../command.js';
 const loaders: Record<string, () => Promise<{ default: Command }>> = {
   build: () => import('./build.js'),
   plan: () => import('./plan.js'),
+  publish: () => import('./publish.js'),
+  serve: () => import('./serve.js'),
   'nomad-job': () => import('./nomad-job.js'),
   'check-version': () => import('./check-version.js'),
 };

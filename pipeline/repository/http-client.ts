@@ -1,0 +1,184 @@
+// A small HTTP client for the WebDAV target: credentials from the environment,
+// bounded retries with backoff for 5xx and dropped connections (never for 4xx),
+// and one-line errors that name the URL but never the credentials.
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { UserError, oneLine } from '../errors.js';
+
+export const CREDENTIAL_VARIABLES = 'POT_IMAGE_REPO_USER and POT_IMAGE_REPO_PASSWORD, or POT_IMAGE_REPO_TOKEN';
+
+export interface RetryPolicy {
+  /** Attempts in all (1 = no retry). */
+  attempts: number;
+  /** Delay before the first retry; doubles each time. */
+  baseDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250 };
+
+export interface Credentials {
+  header?: string;
+  /** For the 401 message: what was sent. */
+  kind: 'none' | 'basic' | 'bearer';
+  /** Values to keep out of every message. */
+  secrets: string[];
+}
+
+/** Basic auth from POT_IMAGE_REPO_USER/PASSWORD, else a bearer token from POT_IMAGE_REPO_TOKEN. */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials {
+  const user = env.POT_IMAGE_REPO_USER;
+  const password = env.POT_IMAGE_REPO_PASSWORD;
+  const token = env.POT_IMAGE_REPO_TOKEN;
+  if (user) {
+    if (password === undefined) {
+      throw new UserError('POT_IMAGE_REPO_USER is set but POT_IMAGE_REPO_PASSWORD is not; set both for basic auth, or POT_IMAGE_REPO_TOKEN for a bearer token', 2);
+    }
+    return { kind: 'basic', header: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, secrets: [password, Buffer.from(`${user}:${password}`).toString('base64')] };
+  }
+  if (token) return { kind: 'bearer', header: `Bearer ${token}`, secrets: [token] };
+  return { kind: 'none', secrets: [] };
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface RequestSpec {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  /** A fresh body for every attempt (a file stream cannot be replayed). */
+  body?: () => { stream: Readable; length: number } | Buffer;
+  /** Keep the response body in memory (small files only). */
+  collect?: boolean;
+  /** Stream the response body here instead (status 200 only). */
+  consume?: (chunk: Buffer) => void;
+}
+
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+class ConnectionFailure extends Error {}
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class HttpClient {
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly credentials: Credentials,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly idleTimeoutMs = 60_000,
+    secure = false,
+  ) {
+    this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  }
+
+  /** The URL as shown in messages: never with user info. */
+  static show(url: URL): string {
+    const copy = new URL(url.href);
+    copy.username = '';
+    copy.password = '';
+    return copy.href;
+  }
+
+  private clean(text: string): string {
+    let out = text;
+    for (const s of this.credentials.secrets.filter((x) => x.length > 0)) out = out.split(s).join('***');
+    return out;
+  }
+
+  /** Send a request, retrying 5xx answers and dropped connections with backoff. 4xx answers are returned. */
+  async request(spec: RequestSpec): Promise<HttpResponse> {
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      if (attempt > 1) await wait(this.retry.baseDelayMs * 2 ** (attempt - 2));
+      let response: HttpResponse;
+      try {
+        response = await this.once(spec);
+      } catch (error) {
+        if (!(error instanceof ConnectionFailure)) throw error;
+        lastProblem = error.message;
+        continue;
+      }
+      if (response.status >= 500) {
+        lastProblem = `answered ${response.status} ${http.STATUS_CODES[response.status] ?? ''}`.trim();
+        continue;
+      }
+      return response;
+    }
+    const where = HttpClient.show(spec.url);
+    const tried = this.retry.attempts > 1 ? ` (tried ${this.retry.attempts} times)` : '';
+    if (lastProblem.startsWith('answered')) {
+      throw new UserError(this.clean(`the repository server ${lastProblem} to ${spec.method} ${where}${tried}; check the server's error log, then publish again`));
+    }
+    throw new UserError(this.clean(`cannot reach the repository at ${where}: ${lastProblem}${tried}; check the URL and that the server is running, then publish again`));
+  }
+
+  private once(spec: RequestSpec): Promise<HttpResponse> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...spec.headers };
+      if (this.credentials.header) headers.authorization = this.credentials.header;
+      const body = spec.body?.();
+      if (body) headers['content-length'] = Buffer.isBuffer(body) ? body.length : body.length;
+      else if (spec.method === 'PUT') headers['content-length'] = 0;
+      const lib = spec.url.protocol === 'https:' ? https : http;
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (body && !Buffer.isBuffer(body)) body.stream.destroy();
+        const errno = (error as NodeJS.ErrnoException).code;
+        if ((errno && RETRYABLE_CODES.has(errno)) || /socket hang up|aborted|timed out/i.test(String((error as Error).message))) {
+          reject(new ConnectionFailure(oneLine(error)));
+        } else {
+          reject(new UserError(this.clean(`cannot ${spec.method} ${HttpClient.show(spec.url)}: ${oneLine(error)}; check the repository URL`), 1, { cause: error }));
+        }
+      };
+      const req = lib.request(spec.url, { method: spec.method, headers, agent: this.agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          if (status === 200 && spec.consume) spec.consume(chunk);
+          else if (spec.collect || status >= 300) chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          resolve({ status, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on('error', fail);
+        res.on('aborted', () => fail(new Error('the connection was closed mid-response (aborted)')));
+      });
+      req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${this.idleTimeoutMs / 1000} s (timed out)`), { code: 'ETIMEDOUT' })));
+      req.on('error', fail);
+      if (!body) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        body.stream.on('error', (error) => req.destroy(error));
+        body.stream.pipe(req);
+      }
+    });
+  }
+
+  /** A one-line error for an answer that is not what the caller needed. */
+  refused(spec: { method: string; url: URL }, response: HttpResponse, doing: string): UserError {
+    const where = HttpClient.show(spec.url);
+    const status = `${response.status} ${http.STATUS_CODES[response.status] ?? ''}`.trim();
+    if (response.status === 401 || response.status === 403) {
+      const sent = this.credentials.kind === 'none'
+        ? `no credentials were given; set ${CREDENTIAL_VARIABLES}`
+        : `the credentials from ${this.credentials.kind === 'basic' ? 'POT_IMAGE_REPO_USER/POT_IMAGE_REPO_PASSWORD' : 'POT_IMAGE_REPO_TOKEN'} were refused; set ${CREDENTIAL_VARIABLES} to an account allowed to publish`;
+      return new UserError(this.clean(`the repository at ${where} answered ${status} to ${spec.method} while ${doing}: ${sent}`));
+    }
+    return new UserError(this.clean(`the repository at ${where} answered ${status} to ${spec.method} while ${doing}; check that the server accepts WebDAV PUT/MOVE/DELETE/MKCOL there (see scripts/nginx-repository.conf)`));
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

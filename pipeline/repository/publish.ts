@@ -1,0 +1,253 @@
+// Publish one image to a repository so that it is never half there and never changes:
+// each file goes up under a temporary name and is renamed into place (refusing to
+// replace an existing file) once its size (and for the .xz, its digest) is checked;
+// the .skein goes last, because clients fetch it first. Then the index is updated
+// under the repository's lock.
+import semver from 'semver';
+import { UserError } from '../errors.js';
+import { ImageDigest } from '../artifacts/image-digest.js';
+import { verifySignatureFile } from '../artifacts/signify.js';
+import { emptyIndex, parseIndex, renderIndexHtml, tagsOf, withEntry, type RepositoryIndex, type TagEntry } from './index-file.js';
+import { readLocalImage, type LocalFile, type LocalImage } from './local-image.js';
+import { temporaryName, validatePotName, validateTag } from './names.js';
+import { openTarget, parseTarget } from './open-target.js';
+import type { RetryPolicy } from './http-client.js';
+import type { RepositoryTarget } from './target.js';
+
+export const INDEX_JSON = 'index.json';
+export const INDEX_HTML = 'index.html';
+
+export interface PublishOptions {
+  /** Folder holding <pot>_<tag>.xz, .xz.meta, .xz.skein and (optionally) .xz.skein.sig, .packages.json. */
+  from: string;
+  pot: string;
+  tag: string;
+  /** A folder, file:// URL or http(s):// WebDAV URL. */
+  to: string;
+  /** Check the signature locally before uploading (signify public key). */
+  publicKey?: string;
+  /** Publish even when the repository has a newer tag of this pot (back-porting a fix). */
+  allowOlder?: boolean;
+  /** For the index; default: from the pot name (…-13_0 → 13.0). */
+  freebsdRelease?: string;
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  retry?: RetryPolicy;
+  lock?: { staleMs: number; waitMs: number };
+}
+
+export type PublishOutcome = 'published' | 'unchanged' | 'completed';
+
+export interface PublishResult {
+  outcome: PublishOutcome;
+  location: string;
+  uploaded: string[];
+  alreadyPresent: string[];
+  entry: TagEntry;
+}
+
+export const DEFAULT_LOCK = { staleMs: 60_000, waitMs: 300_000 };
+
+type Comparison = 'missing' | 'same' | 'different';
+
+interface Upload {
+  file: LocalFile;
+  bytes?: Buffer;
+}
+
+/** The FreeBSD release a pot name carries: matrix-synapse-nomad-amd64-13_0 → 13.0. */
+export function releaseFromPotName(pot: string): string | null {
+  const m = /-(\d+)_(\d+)$/.exec(pot);
+  return m ? `${m[1]}.${m[2]}` : null;
+}
+
+function inOrder(image: LocalImage): Upload[] {
+  // .xz first (largest, invisible without the .skein), .skein last (makes the tag exist for clients).
+  const list: Upload[] = [{ file: image.xz }, { file: image.meta, bytes: image.meta.bytes }];
+  if (image.sig) list.push({ file: image.sig, bytes: image.sig.bytes });
+  if (image.packages) list.push({ file: image.packages, bytes: image.packages.bytes });
+  list.push({ file: image.skein, bytes: image.skein.bytes });
+  return list;
+}
+
+async function compare(target: RepositoryTarget, image: LocalImage, upload: Upload): Promise<Comparison> {
+  const name = upload.file.name;
+  if (upload.bytes) {
+    const remote = await target.read(name);
+    if (remote === null) return 'missing';
+    return remote.equals(upload.bytes) ? 'same' : 'different';
+  }
+  const remote = await target.stat(name);
+  if (remote === null) return 'missing';
+  if (remote.size !== upload.file.size) return 'different';
+  // Same size: the .xz is the same image when its digest (over .xz then .meta) matches ours.
+  const digest = new ImageDigest();
+  await target.readInto(name, (chunk) => digest.addXz(chunk));
+  return digest.finish(image.meta.bytes) === image.skein.hex ? 'same' : 'different';
+}
+
+function refuseDifferent(target: RepositoryTarget, image: LocalImage, name: string): UserError {
+  return new UserError(`refusing to publish ${image.pot} ${image.tag}: ${target.describe(name)} already exists with different content, and a published tag never changes; publish the new build under a higher tag`);
+}
+
+function entryFor(image: LocalImage, options: PublishOptions): TagEntry {
+  const file = (f: LocalFile) => ({ name: f.name, size: f.size });
+  return {
+    tag: image.tag,
+    files: {
+      xz: file(image.xz),
+      meta: file(image.meta),
+      skein: file(image.skein),
+      ...(image.sig ? { sig: file(image.sig) } : {}),
+      ...(image.packages ? { packages: file(image.packages) } : {}),
+    },
+    skein: image.skein.hex,
+    signed: image.sig !== undefined,
+    keyFingerprint: image.sig?.keyFingerprint ?? null,
+    published: new Date().toISOString(),
+    freebsdRelease: options.freebsdRelease ?? releaseFromPotName(image.pot),
+    imageVersion: image.tag,
+  };
+}
+
+/** Tags of this pot the repository already has: from its index, and from its files when it can list them. */
+async function existingTags(target: RepositoryTarget, index: RepositoryIndex, pot: string): Promise<string[]> {
+  const tags = new Set(tagsOf(index, pot));
+  if (target.list) {
+    const prefix = `${pot}_`;
+    for (const name of await target.list()) {
+      if (name.startsWith(prefix) && name.endsWith('.xz.skein')) tags.add(name.slice(prefix.length, -'.xz.skein'.length));
+    }
+  }
+  return [...tags].filter((t) => semver.valid(t));
+}
+
+function checkOrder(image: LocalImage, tags: string[], allowOlder: boolean, location: string): void {
+  const equal = tags.find((t) => semver.eq(t, image.tag));
+  if (equal) {
+    throw new UserError(`refusing to publish ${image.pot} ${image.tag}: the repository at ${location} already has ${equal}, the same version; publish under a higher tag`);
+  }
+  const newer = tags.filter((t) => semver.gt(t, image.tag)).sort(semver.rcompare);
+  if (newer.length > 0 && !allowOlder) {
+    throw new UserError(`refusing to publish ${image.pot} ${image.tag}: the repository at ${location} already has the newer ${newer[0]}; publish a higher version, or pass --allow-older to back-port a fix to an older line`);
+  }
+}
+
+/** Upload one file under a temporary name, check it, and rename it into place. */
+async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>): Promise<'placed' | 'raced'> {
+  const { file } = upload;
+  const temp = temporaryName(file.name);
+  temps.add(temp);
+  if (upload.bytes) {
+    await target.uploadBytes(temp, upload.bytes);
+  } else {
+    let digest = new ImageDigest();
+    await target.upload(temp, {
+      path: file.path,
+      size: file.size,
+      observe: () => {
+        digest = new ImageDigest();
+        return (chunk) => digest.addXz(chunk);
+      },
+    });
+    const actual = digest.finish(image.meta.bytes);
+    if (digest.xzBytes !== file.size || actual !== image.skein.hex) {
+      throw new UserError(`${file.path} does not match ${image.skein.path} (its Skein-1024 digest differs): the export is damaged or changed while uploading; export the image again, then publish`);
+    }
+  }
+  const landed = await target.stat(temp);
+  if (!landed || landed.size !== file.size) {
+    throw new UserError(`the repository holds ${landed ? landed.size : 'no'} bytes of ${target.describe(temp)} after the upload, expected ${file.size}; publish again`);
+  }
+  const placed = await target.placeNew(temp, file.name);
+  if (placed) temps.delete(temp);
+  return placed ? 'placed' : 'raced';
+}
+
+async function writeIndex(target: RepositoryTarget, index: RepositoryIndex, temps: Set<string>): Promise<void> {
+  for (const [name, content] of [[INDEX_JSON, `${JSON.stringify(index, null, 2)}\n`], [INDEX_HTML, renderIndexHtml(index)]] as const) {
+    const temp = temporaryName(name);
+    temps.add(temp);
+    await target.uploadBytes(temp, Buffer.from(content));
+    await target.replace(temp, name);
+    temps.delete(temp);
+  }
+}
+
+export async function publishImage(options: PublishOptions): Promise<PublishResult> {
+  const log = options.log ?? (() => undefined);
+  // Everything that could name a path outside the repository is checked before any I/O.
+  validatePotName(options.pot);
+  validateTag(options.tag);
+  const spec = parseTarget(options.to);
+
+  const image = await readLocalImage(options.from, options.pot, options.tag);
+  if (options.publicKey) {
+    if (!image.sig) {
+      throw new UserError(`${options.from} has no ${image.names.sig} but a public key was given; sign the image (pot-image sign) before publishing`);
+    }
+    await verifySignatureFile(options.publicKey, image.skein.path, image.sig.path);
+  }
+
+  const target = openTarget(spec, options.env, options.retry);
+  const temps = new Set<string>();
+  try {
+    const indexBefore = parseIndex(await target.read(INDEX_JSON), target.describe(INDEX_JSON));
+    const uploads = inOrder(image);
+    const states = new Map<string, Comparison>();
+    for (const upload of uploads) {
+      const state = await compare(target, image, upload);
+      if (state === 'different') throw refuseDifferent(target, image, upload.file.name);
+      states.set(upload.file.name, state);
+    }
+    const listed = tagsOf(indexBefore, image.pot).includes(image.tag);
+    const anyPresent = [...states.values()].some((s) => s === 'same');
+    if (!listed && !anyPresent) {
+      checkOrder(image, (await existingTags(target, indexBefore, image.pot)).filter((t) => t !== image.tag), options.allowOlder ?? false, target.location);
+    }
+
+    const uploaded: string[] = [];
+    const alreadyPresent = uploads.filter((u) => states.get(u.file.name) === 'same').map((u) => u.file.name);
+    for (const upload of uploads) {
+      if (states.get(upload.file.name) === 'same') continue;
+      const result = await place(target, image, upload, temps);
+      if (result === 'raced') {
+        // Another publisher put the same name in place meanwhile: fine only if it is the same file.
+        const state = await compare(target, image, upload);
+        for (const temp of temps) await target.remove(temp);
+        temps.clear();
+        if (state !== 'same') throw refuseDifferent(target, image, upload.file.name);
+        alreadyPresent.push(upload.file.name);
+        log(`${upload.file.name}: already there (another publisher placed the identical file)`);
+        continue;
+      }
+      uploaded.push(upload.file.name);
+      log(`${upload.file.name}: uploaded (${upload.file.size} bytes) to ${target.describe(upload.file.name)}`);
+    }
+
+    const entry = entryFor(image, options);
+    if (uploaded.length === 0 && listed) {
+      log(`${image.pot} ${image.tag} is already published at ${target.location} with identical files: nothing to do`);
+      return { outcome: 'unchanged', location: target.location, uploaded, alreadyPresent, entry: indexBefore.pots[image.pot]!.tags[image.tag]! };
+    }
+
+    const unlock = await target.lock(`pot-image publish ${image.pot} ${image.tag}`, { ...(options.lock ?? DEFAULT_LOCK), log });
+    let finalEntry: TagEntry;
+    try {
+      // Re-read under the lock: another publisher may have added its tag since we looked.
+      const current = parseIndex(await target.read(INDEX_JSON), target.describe(INDEX_JSON));
+      const next = withEntry(current ?? emptyIndex(), image.pot, entry);
+      await writeIndex(target, next, temps);
+      finalEntry = next.pots[image.pot]!.tags[image.tag]!;
+    } finally {
+      await unlock();
+    }
+    log(`${INDEX_JSON} and ${INDEX_HTML} updated at ${target.location}`);
+    const outcome: PublishOutcome = alreadyPresent.length > 0 || listed ? 'completed' : 'published';
+    return { outcome, location: target.location, uploaded, alreadyPresent, entry: finalEntry };
+  } finally {
+    // Leave no temporaries behind, whatever happened.
+    for (const temp of temps) await target.remove(temp).catch(() => undefined);
+    await target.close();
+  }
+}

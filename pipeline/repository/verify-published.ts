@@ -1,0 +1,60 @@
+// The proof after publishing: the consumer's own check (pot import's order) run
+// against the URL clients use. A folder repository without a public URL is served
+// on 127.0.0.1 for the check, the way `pot-image serve` would serve it.
+import { UserError } from '../errors.js';
+import { parseTarget } from './open-target.js';
+import { serveRepository } from './serve.js';
+
+export interface VerifyPublishedOptions {
+  pot: string;
+  tag: string;
+  /** Where it was published (folder or URL). */
+  to: string;
+  /** The URL clients import from; default: `to`. */
+  publicUrl?: string;
+  publicKey?: string;
+  log?: (line: string) => void;
+}
+
+interface VerifyOutcome {
+  ok: boolean;
+  signature: 'verified' | 'not-checked' | 'failed';
+  failure?: { message: string };
+}
+type VerifyImage = (options: { baseUrl: string; pot: string; tag: string; publicKeyFile?: string }) => Promise<VerifyOutcome>;
+
+async function loadVerifyImage(): Promise<VerifyImage> {
+  // The artifacts step owns the consumer's check; loaded lazily (it is only needed after an upload).
+  const module = '../artifacts/verify.js';
+  return ((await import(module)) as { verifyImage: VerifyImage }).verifyImage;
+}
+
+/** Run `pot-image verify` against the published image; throws UserError when it fails. */
+export async function verifyPublished(options: VerifyPublishedOptions): Promise<{ baseUrl: string; signature: string }> {
+  const log = options.log ?? (() => undefined);
+  const verifyImage = await loadVerifyImage();
+  let baseUrl = options.publicUrl;
+  let served: Awaited<ReturnType<typeof serveRepository>> | undefined;
+  if (!baseUrl) {
+    const target = parseTarget(options.to);
+    if (target.kind === 'folder') {
+      served = await serveRepository(target.path, '127.0.0.1', 0);
+      baseUrl = served.url;
+    } else {
+      baseUrl = target.url.href;
+    }
+  }
+  try {
+    const result = await verifyImage({ baseUrl, pot: options.pot, tag: options.tag, publicKeyFile: options.publicKey });
+    const shown = served ? `${options.to} (served at ${baseUrl})` : baseUrl;
+    if (!result.ok) {
+      throw new UserError(`published ${options.pot} ${options.tag}, but the consumer's check from ${shown} failed: ${result.failure?.message ?? 'unknown reason'}`);
+    }
+    log(result.signature === 'verified'
+      ? `verified ${options.pot} ${options.tag} from ${shown}: digest and signature match`
+      : `verified ${options.pot} ${options.tag} from ${shown}: digest matches (signature not checked: no public key given)`);
+    return { baseUrl, signature: result.signature };
+  } finally {
+    await served?.close();
+  }
+}

@@ -1,0 +1,131 @@
+// Start a real nginx (Debian's nginx-light) on 127.0.0.1 with the project's
+// scripts/nginx-repository.conf, inside a temp prefix, and stop it afterwards.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './cli.js';
+import { freePort } from './ports.js';
+import { tempDir } from './tmp.js';
+
+export const NGINX = '/usr/sbin/nginx';
+export const REPOSITORY_CONF = join(PROJECT_ROOT, 'scripts', 'nginx-repository.conf');
+
+export interface NginxOptions {
+  /** Basic-auth users allowed to publish. */
+  users?: Record<string, string>;
+  /** Bearer tokens allowed to publish. */
+  tokens?: string[];
+  /** Serve this folder instead of a fresh one. */
+  root?: string;
+  /** Folder for nginx's config, logs and temp files (default: a tempDir() removed after the test file). */
+  prefix?: string;
+}
+
+export interface NginxServer {
+  /** http://127.0.0.1:PORT/ */
+  url: string;
+  port: number;
+  /** The repository folder nginx serves and writes. */
+  root: string;
+  errorLog: string;
+  stop(): Promise<void>;
+}
+
+/** nginx's {SSHA} password scheme: base64(sha1(password + salt) + salt). */
+function sshaLine(user: string, password: string): string {
+  const salt = randomBytes(8);
+  const digest = createHash('sha1').update(password).update(salt).digest();
+  return `${user}:{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
+}
+
+function waitForPort(port: number, child: ChildProcess, errorLog: string, deadlineMs = 10_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        const log = existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '';
+        reject(new Error(`nginx exited with ${child.exitCode}: ${log}`));
+        return;
+      }
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() - started > deadlineMs) reject(new Error(`nginx did not listen on 127.0.0.1:${port} within ${deadlineMs} ms`));
+        else setTimeout(attempt, 25);
+      });
+    };
+    attempt();
+  });
+}
+
+/** Start nginx serving a WebDAV repository; call stop() (tests: in after()). */
+export async function startNginx(options: NginxOptions = {}): Promise<NginxServer> {
+  const prefix = options.prefix ?? tempDir('pot-image-nginx-');
+  const root = options.root ?? join(prefix, 'repo');
+  mkdirSync(root, { recursive: true });
+  for (const sub of ['tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(prefix, sub), { recursive: true });
+  const port = await freePort();
+  const htpasswd = join(prefix, 'htpasswd');
+  const tokens = join(prefix, 'tokens.map');
+  writeFileSync(htpasswd, Object.entries(options.users ?? {}).map(([u, p]) => sshaLine(u, p) + '\n').join(''));
+  writeFileSync(tokens, (options.tokens ?? []).map((t) => `"Bearer ${t}" off;\n`).join(''));
+
+  const server = readFileSync(REPOSITORY_CONF, 'utf8')
+    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
+    .replaceAll('@ROOT@', root)
+    .replaceAll('@HTPASSWD@', htpasswd)
+    .replaceAll('@TOKENS@', tokens);
+  writeFileSync(join(prefix, 'repository.conf'), server);
+  const errorLog = join(prefix, 'error.log');
+  // As root (CI), workers must be root too to write the root-owned temp folder;
+  // as another user nginx ignores `user` and runs as that user.
+  const conf = [
+    ...(process.getuid?.() === 0 ? ['user root root;'] : []),
+    'worker_processes 2;',
+    'daemon off;',
+    `pid ${join(prefix, 'nginx.pid')};`,
+    `error_log ${errorLog} warn;`,
+    'events { worker_connections 256; }',
+    'http {',
+    '  default_type application/octet-stream;',
+    '  access_log off;',
+    `  proxy_temp_path ${join(prefix, 'tmp/proxy')};`,
+    `  fastcgi_temp_path ${join(prefix, 'tmp/fastcgi')};`,
+    `  uwsgi_temp_path ${join(prefix, 'tmp/uwsgi')};`,
+    `  scgi_temp_path ${join(prefix, 'tmp/scgi')};`,
+    `  include ${join(prefix, 'repository.conf')};`,
+    '}',
+    '',
+  ].join('\n');
+  const confFile = join(prefix, 'nginx.conf');
+  writeFileSync(confFile, conf);
+
+  const child = spawn(NGINX, ['-p', prefix, '-c', confFile, '-e', errorLog], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => { stderr += d; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(port, child, errorLog);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message} ${stderr}`);
+  }
+  let stopped = false;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    root,
+    errorLog,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
