@@ -4,6 +4,10 @@ import type { Command } from '../command.js';
 const loaders: Record<string, () => Promise<{ default: Command }>> = {
   build: () => import('./build.js'),
   plan: () => import('./plan.js'),
+  hash: () => import('./hash.js'),
+  keygen: () => import('./keygen.js'),
+  sign: () => import('./sign.js'),
+  verify: () => import('./verify.js'),
   publish: () => import('./publish.js'),
   serve: () => import('./serve.js'),
   'nomad-job': () => import('./nomad-job.js'),
