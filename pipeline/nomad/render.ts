@@ -66,23 +66,23 @@ export function renderJob(o: JobOptions): string {
     `      driver = "pot"`,
     ``,
     `      config {`,
-    `        image   = ${q(o.repoUrl)}`,
-    `        pot     = ${q(o.potName)}`,
-    `        tag     = ${q(o.tag)}`,
-    `        command = ${q(COOK)}`,
+    `        image    = ${q(o.repoUrl)}`,
+    `        pot      = ${q(o.potName)}`,
+    `        tag      = ${q(o.tag)}`,
+    `        command  = ${q(COOK)}`,
     `        # Parameters arrive as environment variables (env and template below): the driver`,
     `        # joins args into one unquoted command line, so values are not passed here.`,
-    `        args    = []`,
+    `        args     = []`,
   );
   if (controlUser) {
     L.push(
       `        # The control user's public key (CONTROLUSER); the file must exist on the Nomad client.`,
-      `        copy    = [${q(`${o.controlKey}:${CONTROL_KEY_IN_JAIL}`)}]`,
+      `        copy     = [${q(`${o.controlKey}:${CONTROL_KEY_IN_JAIL}`)}]`,
     );
   }
   L.push(
     `        # Persistent data: the host's ${DATA_ON_HOST} is ${DATA_IN_JAIL} inside the jail, where cook keeps it.`,
-    `        mount   = [${q(`${DATA_ON_HOST}:${DATA_IN_JAIL}`)}]`,
+    `        mount    = [${q(`${DATA_ON_HOST}:${DATA_IN_JAIL}`)}]`,
     `        port_map = {`,
     ...Object.entries(PORTS).map(([label, port]) => `          ${label.padEnd(6)} = ${q(port)}`),
     `        }`,
