@@ -2,6 +2,7 @@
 // against the URL clients use. A folder repository without a public URL is served
 // on 127.0.0.1 for the check, the way `pot-image serve` would serve it.
 import { UserError } from '../errors.js';
+import { verifyImage } from '../artifacts/verify.js';
 import { parseTarget } from './open-target.js';
 import { serveRepository } from './serve.js';
 
@@ -16,23 +17,9 @@ export interface VerifyPublishedOptions {
   log?: (line: string) => void;
 }
 
-interface VerifyOutcome {
-  ok: boolean;
-  signature: 'verified' | 'not-checked' | 'failed';
-  failure?: { message: string };
-}
-type VerifyImage = (options: { baseUrl: string; pot: string; tag: string; publicKeyFile?: string }) => Promise<VerifyOutcome>;
-
-async function loadVerifyImage(): Promise<VerifyImage> {
-  // The artifacts step owns the consumer's check; loaded lazily (it is only needed after an upload).
-  const module = '../artifacts/verify.js';
-  return ((await import(module)) as { verifyImage: VerifyImage }).verifyImage;
-}
-
 /** Run `pot-image verify` against the published image; throws UserError when it fails. */
 export async function verifyPublished(options: VerifyPublishedOptions): Promise<{ baseUrl: string; signature: string }> {
   const log = options.log ?? (() => undefined);
-  const verifyImage = await loadVerifyImage();
   let baseUrl = options.publicUrl;
   let served: Awaited<ReturnType<typeof serveRepository>> | undefined;
   if (!baseUrl) {
