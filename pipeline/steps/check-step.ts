@@ -1,9 +1,10 @@
 // check: pot export can exit 0 without its files (its meta/skein/signify
-// failures delete them silently), so verify every file before trusting it,
-// then move them to their final names.
+// failures delete them silently), so verify every file and the digest before
+// trusting it, then move them to their final names.
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ListrTask } from 'listr2';
+import { digestImageFiles } from '../artifacts/image-digest.js';
 import { UserError } from '../errors.js';
 import { exportFiles } from '../pot/export.js';
 import { shellQuote } from '../runner/shell-quote.js';
@@ -20,21 +21,8 @@ export function validSkeinFile(text: string): boolean {
   return /^[0-9a-f]{256}\n?$/.test(text);
 }
 
-type Digest = (data: Buffer) => string;
-
-/** The Skein-1024 implementation, when its module is there (loaded lazily: it lives in another area). */
-async function loadSkein(): Promise<Digest | undefined> {
-  const path = '../artifacts/skein1024.js';
-  try {
-    const mod = (await import(path)) as { skein1024Hex?: Digest };
-    return typeof mod.skein1024Hex === 'function' ? mod.skein1024Hex : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Throws a one-line UserError naming the first missing, empty or malformed file. */
-export async function checkExport(dir: string, pot: string, tag: string): Promise<{ digest: string; verified: boolean }> {
+export async function checkExport(dir: string, pot: string, tag: string): Promise<{ digest: string }> {
   const files = exportFiles(dir, pot, tag);
   for (const path of [files.xz, files.meta, files.skein]) {
     if (!existsSync(path)) {
@@ -47,11 +35,9 @@ export async function checkExport(dir: string, pot: string, tag: string): Promis
   const skein = readFileSync(files.skein, 'utf8');
   if (!validSkeinFile(skein)) throw new UserError(`${basename(files.skein)} is not a Skein-1024 digest (256 hex digits)`);
   const digest = skein.trim();
-  const skein1024 = await loadSkein();
-  if (!skein1024) return { digest, verified: false };
-  const actual = skein1024(Buffer.concat([readFileSync(files.xz), readFileSync(files.meta)]));
+  const actual = await digestImageFiles(files.xz, files.meta);
   if (actual !== digest) throw new UserError(`${basename(files.skein)} does not match the Skein-1024 of ${basename(files.xz)} + .meta: the export is corrupt`);
-  return { digest, verified: true };
+  return { digest };
 }
 
 export function checkTask(): ListrTask<BuildContext> {
@@ -69,13 +55,13 @@ export function checkTask(): ListrTask<BuildContext> {
         ctx.stagingDir = undefined;
         return;
       }
-      const { digest, verified } = await checkExport(dir, d.potName, d.tag);
-      task.output = verified ? `skein1024 ${digest.slice(0, 16)}… verified` : `skein1024 ${digest.slice(0, 16)}… (format checked)`;
+      const { digest } = await checkExport(dir, d.potName, d.tag);
+      task.output = `skein1024 ${digest.slice(0, 16)}… verified`;
       // The .skein last: a reader that sees it finds the image complete.
       for (const [from, to] of moves) renameSync(from, to);
       rmSync(dir, { recursive: true, force: true });
       ctx.stagingDir = undefined;
-      ctx.summary.digest = { algorithm: 'skein1024', hex: digest, verified };
+      ctx.summary.digest = { algorithm: 'skein1024', hex: digest };
       ctx.summary.artifacts = Object.fromEntries(
         (['xz', 'meta', 'skein'] as const).map((k) => [k, { path: ctx.artifacts[k], size: statSync(ctx.artifacts[k]).size }]),
       );
