@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { SMOKE_DEFAULTS, type SmokeSettings } from '../../pipeline/acceptance/settings.js';
+import { SmokeTestFailure, runSmokeTest, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
+import { registrationMac } from '../../pipeline/acceptance/synapse-checks.js';
+import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
+import { tempDir } from '../helpers/tmp.js';
+import { FakeRunner, type FakeRunnerOptions } from './fake-runner.js';
+import { SynapseStandIn, type Faults } from './synapse-stand-in.js';
+
+const BUILT = 'matrix-synapse-nomad-amd64-13_0';
+
+interface Setup {
+  runner: FakeRunner;
+  server: SynapseStandIn;
+  scratchParent: string;
+  run: (overrides?: Partial<SmokeTestOptions>) => Promise<Awaited<ReturnType<typeof runSmokeTest>>>;
+  notes: string[];
+  progress: string[];
+}
+
+const servers: SynapseStandIn[] = [];
+after(async () => { for (const s of servers) await s.stop(); });
+
+async function setup(faults: Faults = {}, runnerOptions: Partial<FakeRunnerOptions> = {}, settings: Partial<SmokeSettings> = {}): Promise<Setup> {
+  const server = new SynapseStandIn(faults);
+  servers.push(server);
+  const url = await server.start();
+  const fsRoot = tempDir('acc-fsroot-');
+  const scratchParent = tempDir('acc-scratch-');
+  const runner = new FakeRunner({
+    pots: [BUILT],
+    fsRoot,
+    onStart: (_pot, env) => server.boot(env),
+    cookLog: 'cook: rendering homeserver.yaml\ncook: starting synapse\ncook: synapse failed to start\n',
+    synapseLog: 'synapse: Starting server\nsynapse: sqlite3.OperationalError: unable to open database file\n',
+    exec: (_pot, command) => {
+      if (command[0] === '/usr/local/bin/register_new_matrix_user') {
+        server.registerDirect(command[command.indexOf('-u') + 1]!, command[command.indexOf('-p') + 1]!);
+        return { exitCode: 0, stdout: 'Success!\n' };
+      }
+      return { exitCode: 127, stderr: 'not found' };
+    },
+    ...runnerOptions,
+  });
+  const notes: string[] = [];
+  const progress: string[] = [];
+  const run = (overrides: Partial<SmokeTestOptions> = {}) => runSmokeTest({
+    runner,
+    pot: BUILT,
+    settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 5, ...settings },
+    dryRun: false,
+    note: (l) => notes.push(l),
+    progress: (l) => progress.push(l),
+    scratchParent,
+    pollInitialMs: 20,
+    pollMaxMs: 100,
+    stopGraceMs: 2000,
+    ...overrides,
+  });
+  return { runner, server, scratchParent, run, notes, progress };
+}
+
+/** The clone was stopped and destroyed, and no scratch folder is left. */
+function assertCleanedUp(s: Setup): void {
+  const clones = [...s.runner.pots].filter((p) => p !== BUILT);
+  assert.deepEqual(clones, [], 'no smoke-test pot is left');
+  assert.deepEqual(s.runner.running.size, 0, 'nothing runs');
+  assert.deepEqual(readdirSync(s.scratchParent), [], 'the scratch folder is removed');
+  assert.ok(s.runner.pots.has(BUILT), 'the built pot is untouched');
+  assert.ok(!s.runner.potVerbs().includes('start') || s.runner.potVerbs().includes('stop'), 'a started clone is stopped');
+}
+
+async function failureOf(p: Promise<unknown>): Promise<SmokeTestFailure> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof SmokeTestFailure, `expected SmokeTestFailure, got ${String(error)}`);
+    assert.ok(!error.message.includes('\n'), 'the error is one line');
+    return error;
+  }
+  assert.fail('the smoke test passed but should have failed');
+}
+
+describe('smoke test', () => {
+  it('passes against a healthy jail, as Nomad would start it, and cleans up', async () => {
+    const s = await setup({ healthyAfter: 2 });
+    const result = await s.run();
+    assert.deepEqual(result.checks.map((c) => c.check), ['health', 'client versions', 'well-known server', 'well-known client', 'shared-secret registration', 'login']);
+    assert.ok(result.checks.every((c) => c.ok));
+    assert.deepEqual(s.runner.potVerbs(), ['clone', 'set-attribute', 'set-attribute', 'set-cmd', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
+    const clone = s.runner.calls[0]!.args;
+    assert.deepEqual(clone.slice(0, 3), ['clone', '-P', BUILT], 'cloned from the built pot');
+    assert.match(result.clone, new RegExp(`^${BUILT}-smoke-[0-9a-f]{6}$`));
+    // Nomad's way: non-persistent, no rc script, cook as the command, scratch at /mnt.
+    const attrs = s.runner.calls.filter((c) => c.args[0] === 'set-attribute').map((c) => c.args.slice(-4).join(' '));
+    assert.deepEqual(attrs, ['-A persistent -V NO', '-A no-rc-script -V YES']);
+    assert.ok(s.runner.calls.some((c) => c.args[0] === 'set-cmd' && c.args.includes('/usr/local/bin/cook')));
+    const mount = s.runner.calls.find((c) => c.args[0] === 'mount-in')!;
+    assert.equal(mount.args[mount.args.indexOf('-m') + 1], '/mnt');
+    // Test parameters: TLS off, generated secret (redacted from logs), no SMTP, no LDAP.
+    const setEnv = s.runner.calls.find((c) => c.args[0] === 'set-env')!;
+    const env = Object.fromEntries(setEnv.args.filter((_, i) => setEnv.args[i - 1] === '-E').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    assert.equal(env.NOSSL, 'true');
+    assert.equal(env.DOMAIN, SMOKE_DEFAULTS.domain);
+    assert.ok(env.MYSHAREDSECRET && env.MYSHAREDSECRET.length >= 32, 'a generated secret of at least 32 characters');
+    assert.ok(setEnv.options.secrets?.includes(env.MYSHAREDSECRET!), 'the secret is passed to the runner for redaction');
+    assert.ok(!Object.keys(env).some((k) => k.startsWith('SMTP') || k.startsWith('LDAP')));
+    // Every request went to nginx with the Matrix domain as Host.
+    assert.ok(s.server.requests.length >= 7);
+    assert.ok(s.server.requests.every((r) => r.host === SMOKE_DEFAULTS.domain));
+    assert.ok(s.notes.every((n) => !n.includes(env.MYSHAREDSECRET!)), 'the secret never reaches the notes');
+    assertCleanedUp(s);
+  });
+
+  it('registers from inside the jail when nginx does not route the admin API', async () => {
+    const s = await setup({ register: 'not-routed' });
+    const result = await s.run();
+    assert.ok(result.checks.every((c) => c.ok));
+    const exec = s.runner.calls.find((c) => c.args[0] === 'exec')!;
+    assert.ok(exec.args.includes('/usr/local/bin/register_new_matrix_user'));
+    assert.ok(exec.args.includes('--no-admin'));
+    const password = exec.args[exec.args.indexOf('-p', 3) + 1]!;
+    assert.ok(exec.options.secrets?.includes(password), 'the password is redacted from logs');
+    assertCleanedUp(s);
+  });
+
+  const failures: { name: string; faults: Faults; expect: RegExp }[] = [
+    { name: 'health not OK', faults: { health: 'fail' }, expect: /\/health did not answer OK within 1s \(last: HTTP 200 'FAIL'\)/ },
+    { name: 'versions not JSON', faults: { versions: 'html' }, expect: /client versions: \/_matrix\/client\/versions did not answer a JSON object/ },
+    { name: 'well-known server names another domain', faults: { wellKnownServer: 'wrong-domain' }, expect: /well-known server: .*m\.server "matrix\.other\.example:443", expected "smoke-test\.example\.com:PORT"/ },
+    { name: 'well-known without CORS', faults: { wellKnownServer: 'no-cors' }, expect: /Access-Control-Allow-Origin/ },
+    { name: 'well-known client points elsewhere', faults: { wellKnownClient: 'wrong-base' }, expect: /well-known client: .*"http:\/\/localhost:8008", expected "https:\/\/smoke-test\.example\.com"/ },
+    { name: 'registration refused (HMAC)', faults: { register: 'wrong-secret' }, expect: /shared-secret registration: POST \/_synapse\/admin\/v1\/register answered HTTP 403 \(M_FORBIDDEN: HMAC incorrect\)/ },
+    { name: 'login refused', faults: { login: 'forbidden' }, expect: /login: POST \/_matrix\/client\/v3\/login answered HTTP 403 \(M_FORBIDDEN: Invalid username or password\)/ },
+  ];
+  for (const f of failures) {
+    it(`fails when ${f.name}, shows the logs, and cleans up`, async () => {
+      const s = await setup(f.faults, {}, { timeoutSeconds: 1 });
+      const error = await failureOf(s.run());
+      assert.match(error.message, f.expect);
+      assert.match(error.message, /^smoke test failed: /);
+      assert.deepEqual(error.logs.map((l) => l.file), ['/var/log/cook.log', '/var/log/matrix-synapse/homeserver.log']);
+      assert.ok(error.logs[0]!.lines.includes('cook: synapse failed to start'));
+      assert.ok(error.logs[1]!.lines.some((l) => l.includes('unable to open database file')));
+      assert.ok(s.progress.includes('--- last lines of /var/log/cook.log in ' + s.runner.calls[0]!.args[4] + ' ---'));
+      // Logs are read before the clone is destroyed.
+      const verbs = s.runner.calls.map((c) => (c.command === 'pot' ? c.args[0] : c.command));
+      assert.ok(verbs.lastIndexOf('tail') < verbs.indexOf('destroy'));
+      assertCleanedUp(s);
+    });
+  }
+
+  it('gives up at the deadline when nginx never answers', async () => {
+    const s = await setup({ health: 'hang' }, {}, { timeoutSeconds: 1 });
+    const t0 = Date.now();
+    const error = await failureOf(s.run());
+    const took = Date.now() - t0;
+    assert.match(error.message, /\/health did not answer OK within 1s \(last: no answer within/);
+    assert.ok(took < 4000, `bounded by the deadline (took ${took} ms)`);
+    assertCleanedUp(s);
+  });
+
+  it('stops waiting as soon as cook exits', async () => {
+    const s = await setup({ health: 'down' }, { startExitCode: 125 }, { timeoutSeconds: 30 });
+    const t0 = Date.now();
+    const error = await failureOf(s.run());
+    assert.match(error.message, /cook exited \(pot start returned 125\)/);
+    assert.ok(Date.now() - t0 < 5000, 'did not wait for the 30 s deadline');
+    assertCleanedUp(s);
+  });
+
+  it('cleans up when the clone cannot be configured, and says what failed', async () => {
+    const s = await setup({}, { failing: ['mount-in'] });
+    const error = await failureOf(s.run());
+    assert.match(error.message, /could not mount the scratch folder at \/mnt/);
+    assert.ok(!s.runner.potVerbs().includes('start'));
+    assert.ok(s.runner.potVerbs().includes('destroy'));
+    assertCleanedUp(s);
+  });
+
+  it('destroys nothing when the clone itself fails', async () => {
+    const s = await setup({}, { failing: ['clone'] });
+    const error = await failureOf(s.run());
+    assert.match(error.message, /could not clone/);
+    assert.deepEqual(s.runner.potVerbs(), ['clone']);
+    assertCleanedUp(s);
+  });
+
+  it('reports a clone it could not destroy', async () => {
+    const s = await setup({}, { failing: ['destroy'] });
+    const error = await failureOf(s.run());
+    assert.match(error.message, /smoke test passed, but its clean-up failed: could not destroy the smoke-test pot .*pot destroy -F -p/);
+    assert.deepEqual(readdirSync(s.scratchParent), []);
+  });
+
+  it('uses the jail address from pot info when no URL is configured', async () => {
+    const s = await setup({}, { ip: '10.192.0.9' }, { url: undefined, timeoutSeconds: 1 });
+    const error = await failureOf(s.run());
+    // Nothing listens there in the test: the point is where it looked.
+    assert.match(error.message, /health/);
+    assert.ok(s.notes.some((n) => n.includes('http://10.192.0.9/health')));
+    const setEnv = s.runner.calls.find((c) => c.args[0] === 'set-env')!;
+    assert.ok(setEnv.args.includes('IP=10.192.0.9'));
+  });
+
+  it('plans the smoke test in a dry run without creating anything', async () => {
+    const plan = new PlanRunner();
+    const parent = tempDir('acc-plan-');
+    const result = await runSmokeTest({ runner: plan, pot: BUILT, settings: SMOKE_DEFAULTS, dryRun: true, note: (l) => plan.record(l), scratchParent: parent });
+    assert.deepEqual(result.checks, []);
+    const text = plan.lines.join('\n');
+    for (const expected of [`pot clone -P ${BUILT} -p ${result.clone}`, 'pot mount-in', 'pot set-env', 'MYSHAREDSECRET=***', `pot start -p ${result.clone}`, "curl -fsS -H 'Host: smoke-test.example.com' http://<jail ip>/health", '/_synapse/admin/v1/register', '/_matrix/client/v3/login', `pot stop -p ${result.clone}`, `pot destroy -F -p ${result.clone}`, 'rm -rf']) {
+      assert.ok(text.includes(expected), `plan mentions ${expected}\n${text}`);
+    }
+    assert.ok(!existsSync(`${parent}/pot-image-smoke-XXXXXX`));
+    assert.deepEqual(readdirSync(parent), []);
+  });
+
+  it('computes the registration MAC as Synapse does', () => {
+    // HMAC-SHA1 over "abc\0alice\0pw\0notadmin" with key "secret", computed independently with openssl dgst -sha1 -hmac.
+    assert.equal(registrationMac('secret', 'abc', 'alice', 'pw'), '42e32623fe124933c326f9d2d67ff7c617915a10');
+    assert.equal(registrationMac('secret', 'abc', 'alice', 'pw', true), 'dc5ed98b283077684552e3f72d67f26b3366bf58');
+  });
+});
