@@ -32,8 +32,9 @@ export async function obtainPassphrase(request: PassphraseRequest): Promise<stri
 function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
+    // Echo off before the prompt shows, so nothing typed in answer is ever echoed.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     let value = '';
     const finish = (error?: Error): void => {

@@ -1,0 +1,94 @@
+// A small static file server on 127.0.0.1 for tests: serves one folder over
+// HTTP (GET/HEAD, Range: bytes=N-), logs every request, and can be told to
+// misbehave for chosen paths (fail with a status, or cut the connection after
+// some bytes) a given number of times.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, normalize, sep } from 'node:path';
+
+export interface Fault {
+  /** Answer with this status instead of the file... */
+  status?: number;
+  /** ...or send the headers and this many bytes of the body, then destroy the socket. */
+  cutAfterBytes?: number;
+  /** How many requests this applies to (default 1). */
+  times?: number;
+}
+
+export interface StaticServer {
+  url: string;
+  /** "GET /name range" lines, in order. */
+  requests: string[];
+  /** Make requests for `name` (path without leading slash) misbehave. */
+  fault(name: string, fault: Fault): void;
+  close(): Promise<void>;
+}
+
+export async function startStaticServer(folder: string): Promise<StaticServer> {
+  const root = normalize(folder + sep);
+  const requests: string[] = [];
+  const faults = new Map<string, Fault & { left: number }>();
+  const server: Server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
+    const range = req.headers.range;
+    requests.push(`${req.method} /${path}${range ? ` ${range}` : ''}`);
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root) || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(403).end();
+      return;
+    }
+    const registered = faults.get(path);
+    const fault = registered && registered.left > 0 ? registered : undefined;
+    if (fault) {
+      fault.left--;
+      if (fault.status) {
+        res.writeHead(fault.status).end();
+        return;
+      }
+    }
+    let size: number;
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error('not a file');
+      size = info.size;
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    let start = 0;
+    const match = range ? /^bytes=(\d+)-$/.exec(range) : null;
+    if (match) start = Math.min(Number(match[1]), size);
+    const headers = { 'content-length': String(size - start), 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+    if (match) {
+      res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${size - 1}/${size}` });
+    } else {
+      res.writeHead(200, headers);
+    }
+    if (req.method === 'HEAD' || size === start) {
+      res.end();
+      return;
+    }
+    if (fault?.cutAfterBytes !== undefined) {
+      const stream = createReadStream(file, { start, end: start + fault.cutAfterBytes - 1 });
+      stream.on('end', () => res.socket?.destroy());
+      stream.pipe(res, { end: false });
+      return;
+    }
+    createReadStream(file, { start }).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    fault(name, fault) {
+      faults.set(name, { ...fault, left: fault.times ?? 1 });
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
