@@ -107,7 +107,11 @@ test('render refuses: secrets in the parameter file, missing required values, no
     (e: unknown) => e instanceof InputError && /MYSHAREDSECRET is a secret and stays out of the job file; .*nomad var put nomad\/jobs\/matrix-synapse MYSHAREDSECRET=\.\.\./.test(e.message) && !e.message.includes('topsecret'),
   );
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams('DOMAIN=example.org\n', 'p') }), /required parameters ALERTEMAIL, SSLEMAIL missing/);
-  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(base, 'p') }), /with --plain-env the job needs MYSHAREDSECRET/);
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(base, 'p') }), /required parameter MYSHAREDSECRET missing/);
+  assert.throws(
+    () => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(`${base}MYSHAREDSECRET=x\nSMTPUSER=u\n`, 'p') }),
+    /with --plain-env the job needs SMTPPASS/,
+  );
   const noUrl = { ...fx.definition, publish: {} };
   assert.throws(() => renderJobFor(noUrl, {}), /no repository URL: pass --repo-url URL or set publish\.public_url/);
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'pots.example.net' }), /--repo-url: 'pots\.example\.net' is not a URL/);
