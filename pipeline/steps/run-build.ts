@@ -49,12 +49,12 @@ function stepName(title: string | undefined): string {
 }
 
 /** Time each step, refuse to start one after Ctrl-C, and name the step in its error. */
-function instrument(t: ListrTask<BuildContext>): ListrTask<BuildContext> {
+function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<BuildContext> {
   const name = stepName(typeof t.title === 'string' ? t.title : undefined);
   return {
     ...t,
     task: async (ctx, task) => {
-      if (ctx.interrupted) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
+      if (ctx.interrupted && !alwaysRuns) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
       const started = Date.now();
       try {
         return await t.task(ctx, task);
@@ -144,15 +144,17 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
   const lopts = listrOptions(io, toStderr, options.verbose);
   let error: unknown;
   try {
-    await new Listr<BuildContext>(buildTasks().map(instrument), { ...lopts, ctx }).run();
+    await new Listr<BuildContext>(buildTasks().map((t) => instrument(t)), { ...lopts, ctx }).run();
   } catch (e) {
     error = e;
   }
+  let cleanupError: string | undefined;
   try {
-    await new Listr<BuildContext>([instrument(cleanupTask(base, () => error !== undefined))], { ...lopts, ctx }).run();
+    await new Listr<BuildContext>([instrument(cleanupTask(base, () => error !== undefined), true)], { ...lopts, ctx }).run();
   } catch (e) {
     // A failed cleanup must be reported, but never hides the build's own error.
-    ctx.warnings.push(`cleanup: ${oneLine(e)}`);
+    cleanupError = oneLine(e);
+    ctx.warnings.push(`${cleanupError}; remove what is left by hand: pot destroy -F -p ${definition.potName}`);
     error ??= e;
   } finally {
     process.off('SIGINT', onSignal);
@@ -164,7 +166,8 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
   if (error !== undefined) {
     code = ctx.interrupted ? (ctx.interrupted === 'SIGTERM' ? 143 : 130) : error instanceof UserError ? error.exitCode : 1;
     message = ctx.interrupted
-      ? `build interrupted by ${ctx.interrupted} during ${ctx.failedStep ?? 'the build'}; ${ctx.options.keep ? 'the pot was kept (--keep)' : 'the build pot was destroyed'} and no artifact was written`
+      ? `build interrupted by ${ctx.interrupted} during ${ctx.failedStep ?? 'the build'}; ${
+        cleanupError ? `cleanup failed too (${cleanupError})` : ctx.options.keep ? 'the pot was kept (--keep)' : 'the build pot was destroyed'} and no artifact was written`
       : oneLine(error);
   }
   if (base instanceof ExecaRunner) base.log(`\n# build ${message ? `failed: ${message}` : 'succeeded'}\n`);

@@ -1,0 +1,150 @@
+// The whole `pot-image build` against the pot stand-in, end to end, and the
+// failure cases: whatever fails, the build pot is destroyed, the message names
+// the step, the exit code is non-zero and no artifact is left under its name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { POT_NAME, TAG, artifactNames, sandbox, waitForLine } from './builder-sandbox.js';
+
+const oneLineError = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pot-image: '));
+
+test('a build runs every step in order, writes the three export files and the log, and destroys the pot', async () => {
+  const s = sandbox();
+  const r = await s.build(['--json'], { POT_IMAGE_TEST_PASSWORD: 'hunter2-secret' });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as Record<string, any>;
+  assert.equal(summary.ok, true);
+  assert.equal(summary.pot, POT_NAME);
+  assert.equal(summary.tag, TAG);
+  assert.match(summary.digest.hex, /^[0-9a-f]{256}$/);
+  for (const name of artifactNames()) assert.ok(s.outputFiles().includes(name), `${name} in ${s.outputFiles().join(', ')}`);
+  assert.ok(!s.outputFiles().some((f) => f.startsWith('.')), 'no staging folder left');
+  assert.equal(summary.artifacts.xz.size, readFileSync(join(s.output, artifactNames()[0]!)).length);
+  assert.equal(readFileSync(join(s.output, artifactNames()[1]!), 'utf8'), '-\n');
+  assert.deepEqual(s.pots(), [], 'build pot destroyed');
+
+  const pot = s.calls().filter((l) => l.startsWith('pot ') && !/^pot (version|config|info)/.test(l));
+  assert.deepEqual(pot.map((l) => l.split(' ')[1]), ['create', 'snapshot', 'export', 'destroy']);
+  assert.equal(pot[0], `pot create -p ${POT_NAME} -t single -b 13.0 -N public-bridge -f fbsd-update -f matrix-synapse-nomad -f matrix-synapse-nomad+4`);
+  assert.match(pot[2]!, new RegExp(`^pot export -p ${POT_NAME} -t ${TAG} -c -l 6 -D \\S+$`));
+  // the flavours ran in the given order, with the jail folder as their world
+  const flavourRuns = s.calls().filter((l) => l.startsWith('  jexec'));
+  assert.deepEqual(flavourRuns.map((l) => l.split(' ')[4]), ['/tmp/fbsd-update.sh', '/tmp/matrix-synapse-nomad.sh']);
+
+  // the durations are reported per step and the log names every command with its exit code
+  for (const step of ['preflight', 'stage flavours', 'create', 'snapshot', 'export', 'check', 'cleanup']) {
+    assert.equal(typeof summary.durationsMs[step], 'number', step);
+  }
+  const log = readFileSync(join(s.output, `${POT_NAME}_${TAG}.build.log`), 'utf8');
+  assert.match(log, /\$ pot create -p /);
+  assert.match(log, /# exit 0 after/);
+  assert.doesNotMatch(log + r.stdout + r.stderr, /hunter2-secret/);
+  // the digest in .skein is what sha-independent tools would recompute: checked by the build itself
+  assert.equal(readFileSync(join(s.output, artifactNames()[2]!), 'utf8'), `${summary.digest.hex}\n`);
+  // the .xz is a real xz stream holding the jail
+  const listing = execFileSync('sh', ['-c', `xz -dc "$1" | tar -tf -`, 'sh', join(s.output, artifactNames()[0]!)], { encoding: 'utf8' });
+  assert.match(listing, /usr\/local\/bin\/cook/);
+});
+
+test('create fails: exit 1, the message names create, no pot and no artifact are left', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_FAIL: 'create' });
+  assert.equal(r.code, 1);
+  const errors = oneLineError(r.stderr);
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0]!, /^pot-image: create failed: .*pot create -p matrix-synapse-nomad-amd64-13_0/);
+  assert.deepEqual(s.pots(), []);
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
+});
+
+test('a failure after create (snapshot) makes cleanup destroy the pot itself', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_FAIL: 'snapshot' });
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: snapshot failed: /);
+  assert.ok(s.calls().includes(`pot destroy -F -p ${POT_NAME}`), s.calls().join('\n'));
+  assert.deepEqual(s.pots(), []);
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
+});
+
+test('--keep keeps the pot after a failure and says how to remove it', async () => {
+  const s = sandbox();
+  const r = await s.build(['--keep'], { POT_STANDIN_FAIL: 'snapshot' });
+  assert.equal(r.code, 1);
+  assert.deepEqual(s.pots(), [POT_NAME]);
+  assert.match(r.stderr, new RegExp(`pot destroy -F -p ${POT_NAME}`));
+});
+
+test('SIGINT during create: the running pot is stopped, the pot destroyed, exit non-zero, no artifacts', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_HANG: 'create' }, {
+    onSpawn: (child) => {
+      waitForLine(s.potLog, /hanging in create/).then(() => child.kill('SIGINT'), (e) => { child.kill('SIGKILL'); throw e; });
+    },
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: build interrupted by SIGINT during create; the build pot was destroyed/);
+  assert.ok(s.calls().includes(`pot destroy -F -p ${POT_NAME}`));
+  assert.deepEqual(s.pots(), []);
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
+  assert.ok(!s.calls().some((l) => l.startsWith('pot snapshot')), 'no step ran after the interrupt');
+});
+
+test('export exits 0 without its files: the check step fails the build', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_EXPORT_NO_FILES: '1' });
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: check failed: pot export exited 0 but did not write matrix-synapse-nomad-amd64-13_0_1\.2\.3\.xz/);
+  assert.deepEqual(s.pots(), []);
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
+});
+
+test('not FreeBSD: preflight stops with one line that suggests --dry-run', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_UNAME_S: 'Linux' });
+  assert.equal(r.code, 1);
+  const errors = oneLineError(r.stderr);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /preflight failed: this host runs Linux, not FreeBSD: .*--dry-run/);
+  assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
+});
+
+test('preflight reports every problem at once, each with its fix', async () => {
+  const s = sandbox();
+  const r = await s.build([], {
+    POT_STANDIN_UID: '1001',
+    POT_STANDIN_ZFS_MISSING: '1',
+    POT_STANDIN_NO_MANIFESTS: '1',
+  });
+  assert.equal(r.code, 1);
+  const [line] = oneLineError(r.stderr);
+  assert.match(line!, /preflight failed: 3 problems on this builder:/);
+  assert.match(line!, /\(1\) not running as root: run it as root/);
+  assert.match(line!, /\(2\) pot is not initialised \(no ZFS dataset zroot\/pot\): pot init/);
+  assert.match(line!, /\(3\) freebsd-release-manifests is not installed .*: pkg install freebsd-release-manifests/);
+  assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
+});
+
+test('a pot left over from an earlier build and an unknown release are preflight problems', async () => {
+  const s = sandbox();
+  execFileSync(join(s.env.PATH.split(':')[1]!, 'pot'), ['create', '-p', POT_NAME, '-t', 'single', '-b', '13.0'], { env: { ...process.env, ...s.env } });
+  const r = await s.build([], { POT_STANDIN_RELEASES: '14.3 15.0' });
+  assert.equal(r.code, 1);
+  const [line] = oneLineError(r.stderr);
+  assert.match(line!, new RegExp(`a pot named ${POT_NAME} is left over from an earlier build: pot destroy -F -p ${POT_NAME}`));
+  assert.match(line!, /pot does not know FreeBSD 13\.0 on amd64 \(known: 14\.3, 15\.0\)/);
+  assert.deepEqual(s.pots(), [POT_NAME], 'a pot the build did not create is never destroyed');
+});
+
+test('a second build of the same tag refuses to overwrite the first one\'s artifacts', async () => {
+  const s = sandbox();
+  assert.equal((await s.build()).code, 0);
+  const before = readFileSync(join(s.output, artifactNames()[2]!), 'utf8');
+  const r = await s.build();
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, /already exists from an earlier build of 1\.2\.3: rm -f .* or bump the version/);
+  assert.equal(readFileSync(join(s.output, artifactNames()[2]!), 'utf8'), before, 'earlier artifacts untouched');
+  assert.ok(existsSync(join(s.output, artifactNames()[0]!)));
+});
