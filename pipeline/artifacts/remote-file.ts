@@ -150,7 +150,7 @@ class HttpLocation implements ImageLocation {
         resolve({ status, headers: res.headers, body: res, url });
       });
       req.setTimeout(this.policy.timeoutMs, () => {
-        req.destroy(Object.assign(new Error(`no data for ${Math.round(this.policy.timeoutMs / 1000)} s`), { code: 'ETIMEDOUT' }));
+        req.destroy(Object.assign(new Error(`no data for ${Number((this.policy.timeoutMs / 1000).toFixed(2))} s`), { code: 'ETIMEDOUT' }));
       });
       req.on('error', reject);
     });

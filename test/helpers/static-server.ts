@@ -13,6 +13,8 @@ export interface Fault {
   status?: number;
   /** ...or send the headers and this many bytes of the body, then destroy the socket. */
   cutAfterBytes?: number;
+  /** ...or never answer at all (the connection stays open until close()). */
+  hang?: boolean;
   /** How many requests this applies to (default 1). */
   times?: number;
 }
@@ -47,6 +49,7 @@ export async function startStaticServer(folder: string): Promise<StaticServer> {
         res.writeHead(fault.status).end();
         return;
       }
+      if (fault.hang) return;
     }
     let size: number;
     try {
