@@ -1,0 +1,261 @@
+# shellcheck shell=sh disable=SC2034 # RENDER_ONLY etc. are read by cook
+# cook's parameters (sourced by cook): where they come from, their defaults,
+# and the checks that run before anything is started. Every problem found is
+# collected so that one run reports all of them.
+
+AUTHKEY_SOURCE=/root/importauthkey
+NL='
+'
+PROBLEMS=""
+PROBLEM_COUNT=0
+RENDER_ONLY=false
+
+HOST_RE='^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$'
+OCTET='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+IPV4_RE="^($OCTET\\.){3}$OCTET\$"
+IPV6_RE='^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$'
+EMAIL_LOCAL_RE='^[^[:space:][:cntrl:]@<>]+$'
+
+problem() {
+	PROBLEMS="$PROBLEMS$NL  - $*"
+	PROBLEM_COUNT=$((PROBLEM_COUNT + 1))
+}
+
+# Outside Nomad pot writes the job's environment to /tmp/environment.sh
+# (inside Nomad it is already exported by /tmp/tinirc before cook starts).
+load_environment_file() {
+	if [ -f /tmp/environment.sh ]; then
+		# shellcheck source=/dev/null
+		. /tmp/environment.sh
+		log "read parameters from /tmp/environment.sh"
+	fi
+}
+
+# Unset and empty are the same: "not given".
+default_params() {
+	IP=${IP:-}
+	DOMAIN=${DOMAIN:-}
+	ALERTEMAIL=${ALERTEMAIL:-}
+	ENABLEREGISTRATION=${ENABLEREGISTRATION:-}
+	MYSHAREDSECRET=${MYSHAREDSECRET:-}
+	SMTPHOST=${SMTPHOST:-}
+	SMTPPORT=${SMTPPORT:-}
+	SMTPUSER=${SMTPUSER:-}
+	SMTPPASS=${SMTPPASS:-}
+	SMTPFROM=${SMTPFROM:-}
+	LDAPSERVER=${LDAPSERVER:-}
+	LDAPPASSWORD=${LDAPPASSWORD:-}
+	LDAPDOMAIN=${LDAPDOMAIN:-}
+	NOSSL=${NOSSL:-}
+	CONTROLUSER=${CONTROLUSER:-}
+	SSLEMAIL=${SSLEMAIL:-}
+}
+
+# Flags win over the environment. -r (render only) is for previews.
+parse_flags() {
+	OPTIND=1
+	while getopts ":i:d:a:e:s:h:p:u:c:f:l:b:t:n:x:y:r" opt; do
+		case $opt in
+		i) IP=$OPTARG ;;
+		d) DOMAIN=$OPTARG ;;
+		a) ALERTEMAIL=$OPTARG ;;
+		e) ENABLEREGISTRATION=$OPTARG ;;
+		s) MYSHAREDSECRET=$OPTARG ;;
+		h) SMTPHOST=$OPTARG ;;
+		p) SMTPPORT=$OPTARG ;;
+		u) SMTPUSER=$OPTARG ;;
+		c) SMTPPASS=$OPTARG ;;
+		f) SMTPFROM=$OPTARG ;;
+		l) LDAPSERVER=$OPTARG ;;
+		b) LDAPPASSWORD=$OPTARG ;;
+		t) LDAPDOMAIN=$OPTARG ;;
+		n) NOSSL=$OPTARG ;;
+		x) CONTROLUSER=$OPTARG ;;
+		y) SSLEMAIL=$OPTARG ;;
+		r) RENDER_ONLY=true ;;
+		:) problem "flag -$OPTARG needs a value" ;;
+		*) problem "unknown flag -$OPTARG (see the image README for the flags)" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	if [ $# -gt 0 ]; then
+		problem "unexpected argument(s) after the flags ($# given); every value needs its flag"
+	fi
+}
+
+one_line() {
+	case $1 in *"$NL"*) return 1 ;; esac
+}
+
+matches() {
+	one_line "$1" && printf '%s\n' "$1" | LC_ALL=C grep -Eq "$2"
+}
+
+is_host() {
+	[ "${#1}" -le 253 ] && matches "$1" "$HOST_RE"
+}
+
+is_ip() {
+	matches "$1" "$IPV4_RE" || matches "$1" "$IPV6_RE"
+}
+
+is_email() {
+	case $1 in *@*) ;; *) return 1 ;; esac
+	local_part=${1%@*}
+	domain_part=${1##*@}
+	matches "$local_part" "$EMAIL_LOCAL_RE" && is_host "$domain_part"
+}
+
+# NAME FLAG DEFAULT: sets NAME's variable to true or false.
+normalise_bool() {
+	value=$2
+	if [ -z "$value" ]; then
+		REPLY=$4
+		return 0
+	fi
+	case $(printf '%s' "$value" | tr '[:upper:]' '[:lower:]') in
+	true | yes | 1) REPLY=true ;;
+	false | no | 0) REPLY=false ;;
+	*)
+		problem "$1 ($3): '$value' is not a boolean; use true or false (yes/no/1/0 also work)"
+		REPLY=$4
+		;;
+	esac
+}
+
+check_booleans() {
+	normalise_bool ENABLEREGISTRATION "$ENABLEREGISTRATION" -e false
+	ENABLEREGISTRATION=$REPLY
+	normalise_bool NOSSL "$NOSSL" -n false
+	NOSSL=$REPLY
+	normalise_bool CONTROLUSER "$CONTROLUSER" -x false
+	CONTROLUSER=$REPLY
+}
+
+check_required() {
+	if [ -z "$DOMAIN" ]; then
+		problem "DOMAIN (-d) is required: the Matrix server name, e.g. example.com"
+	elif ! is_host "$DOMAIN"; then
+		problem "DOMAIN (-d): '$DOMAIN' is not a plain host name; give only the server name, e.g. example.com (no scheme, path, port or spaces)"
+	fi
+	if [ -z "$ALERTEMAIL" ]; then
+		problem "ALERTEMAIL (-a) is required: the administrator's contact email"
+	elif ! is_email "$ALERTEMAIL"; then
+		problem "ALERTEMAIL (-a): '$ALERTEMAIL' does not look like an email address (name@example.com)"
+	fi
+	if [ -z "$MYSHAREDSECRET" ]; then
+		problem "MYSHAREDSECRET (-s) is required: the registration shared secret (at least 16 characters, e.g. from 'openssl rand -hex 32')"
+	elif [ "${#MYSHAREDSECRET}" -lt 16 ]; then
+		problem "MYSHAREDSECRET (-s) is too short (${#MYSHAREDSECRET} characters); use at least 16, e.g. from 'openssl rand -hex 32'"
+	fi
+}
+
+check_ip() {
+	if [ -n "$IP" ] && ! is_ip "$IP"; then
+		problem "IP (-i): '$IP' is not an IPv4 or IPv6 address"
+	fi
+}
+
+check_mail() {
+	if [ -z "$SMTPPORT" ]; then
+		SMTPPORT=25
+	elif ! matches "$SMTPPORT" '^[0-9]{1,5}$' || [ "$SMTPPORT" -lt 1 ] || [ "$SMTPPORT" -gt 65535 ]; then
+		problem "SMTPPORT (-p): '$SMTPPORT' is not a port number (1-65535)"
+	fi
+	if [ -z "$SMTPHOST" ]; then
+		[ -z "$SMTPUSER" ] || problem "SMTPUSER (-u) is set but SMTPHOST (-h) is not; set SMTPHOST to send mail or drop SMTPUSER"
+		[ -z "$SMTPPASS" ] || problem "SMTPPASS (-c) is set but SMTPHOST (-h) is not; set SMTPHOST to send mail or drop SMTPPASS"
+		[ -z "$SMTPFROM" ] || problem "SMTPFROM (-f) is set but SMTPHOST (-h) is not; set SMTPHOST to send mail or drop SMTPFROM"
+		return 0
+	fi
+	if ! is_host "$SMTPHOST" && ! is_ip "$SMTPHOST"; then
+		problem "SMTPHOST (-h): '$SMTPHOST' is not a host name or IP address"
+	fi
+	if [ -z "$SMTPFROM" ]; then
+		problem "SMTPFROM (-f) is required when SMTPHOST is set: the sender address of Synapse's mail"
+	elif ! is_email "$SMTPFROM"; then
+		problem "SMTPFROM (-f): '$SMTPFROM' does not look like an email address (name@example.com)"
+	fi
+	if [ -n "$SMTPUSER" ] && [ -z "$SMTPPASS" ]; then
+		problem "SMTPUSER (-u) is set without SMTPPASS (-c); give both or neither"
+	elif [ -z "$SMTPUSER" ] && [ -n "$SMTPPASS" ]; then
+		problem "SMTPPASS (-c) is set without SMTPUSER (-u); give both or neither"
+	fi
+	if ! one_line "$SMTPUSER"; then
+		problem "SMTPUSER (-u) must be a single line"
+	fi
+}
+
+check_ldap() {
+	if [ -z "$LDAPSERVER" ]; then
+		[ -z "$LDAPPASSWORD" ] || problem "LDAPPASSWORD (-b) is set but LDAPSERVER (-l) is not; set LDAPSERVER to use LDAP or drop LDAPPASSWORD"
+		[ -z "$LDAPDOMAIN" ] || problem "LDAPDOMAIN (-t) is set but LDAPSERVER (-l) is not; set LDAPSERVER to use LDAP or drop LDAPDOMAIN"
+		return 0
+	fi
+	if ! is_host "$LDAPSERVER" && ! is_ip "$LDAPSERVER"; then
+		problem "LDAPSERVER (-l): '$LDAPSERVER' is not a host name or IP address"
+	fi
+	[ -n "$LDAPPASSWORD" ] || problem "LDAPPASSWORD (-b) is required when LDAPSERVER is set: the password of cn=Manager"
+	if [ -z "$LDAPDOMAIN" ]; then
+		problem "LDAPDOMAIN (-t) is required when LDAPSERVER is set: the directory's domain, e.g. example.com for dc=example,dc=com"
+	elif ! is_host "$LDAPDOMAIN"; then
+		problem "LDAPDOMAIN (-t): '$LDAPDOMAIN' is not a domain name like example.com"
+	fi
+}
+
+check_tls() {
+	if [ "$NOSSL" = true ]; then
+		return 0
+	fi
+	if [ -z "$SSLEMAIL" ]; then
+		problem "SSLEMAIL (-y) is required unless NOSSL=true: the ACME (ZeroSSL) account email"
+	elif ! is_email "$SSLEMAIL"; then
+		problem "SSLEMAIL (-y): '$SSLEMAIL' does not look like an email address (name@example.com)"
+	fi
+}
+
+check_control_user() {
+	if [ "$CONTROLUSER" = true ] && [ ! -s "$AUTHKEY_SOURCE" ]; then
+		problem "CONTROLUSER=true needs the control user's public key in $AUTHKEY_SOURCE (copy it in with the job's 'copy')"
+	fi
+}
+
+check_storage() {
+	if [ ! -d "$DATA" ]; then
+		problem "persistent storage $DATA is missing; mount the data folder there (job: mount = [\"/mnt/matrixdata:/mnt\"])"
+		return 0
+	fi
+	if ! probe=$(mktemp "$DATA/.cook-write-test.XXXXXX" 2>/dev/null); then
+		problem "persistent storage $DATA is not writable; check the mounted folder's permissions"
+		return 0
+	fi
+	rm -f "$probe"
+	if [ -r "$SYNAPSE_DATA/server_name" ] && [ -n "$DOMAIN" ]; then
+		IFS= read -r previous <"$SYNAPSE_DATA/server_name" || true
+		if [ "$previous" != "$DOMAIN" ]; then
+			problem "DOMAIN (-d) is '$DOMAIN' but the data in $DATA belongs to '$previous'; a Matrix server name cannot change (use the old DOMAIN or an empty data folder)"
+		fi
+	fi
+}
+
+validate_params() {
+	check_booleans
+	check_required
+	check_ip
+	check_mail
+	check_ldap
+	check_tls
+	check_control_user
+	check_storage
+}
+
+report_problems_and_exit() {
+	error "cannot start: $PROBLEM_COUNT problem(s) with the parameters:$PROBLEMS"
+	error "nothing was started; fix the job's env (or the flags) and start again"
+	exit 2
+}
+
+export_params() {
+	export IP DOMAIN ALERTEMAIL ENABLEREGISTRATION MYSHAREDSECRET SMTPHOST SMTPPORT \
+		SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL
+}
