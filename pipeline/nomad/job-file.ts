@@ -6,7 +6,7 @@ import type { ImageDefinition } from '../definition/types.js';
 import { checkJob, type JobCheckResult } from './check.js';
 import { parseHcl } from './hcl.js';
 import { DEFAULT_CONTROL_KEY } from './job-spec.js';
-import { neededSecrets, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+import { requiredParameters, SECRET_PARAMETERS } from './parameters.js';
 import { exampleParams, renderJob } from './render.js';
 
 /** The repository URL the shipped example job names when the definition has no publish.public_url. */
@@ -65,10 +65,6 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
         `--params: ${secretsGiven.join(', ')} ${secretsGiven.length > 1 ? 'are secrets' : 'is a secret'} and stays out of the job file; ` +
           `remove ${secretsGiven.length > 1 ? 'them' : 'it'} and run 'nomad var put nomad/jobs/matrix-synapse ${secretsGiven.map((n) => `${n}=...`).join(' ')}' (or pass --plain-env)`,
       );
-    }
-    if (req.plainEnv) {
-      const missingSecrets = neededSecrets(params).filter((n) => params?.[n] === undefined);
-      if (missingSecrets.length > 0) throw new InputError(`--params: with --plain-env the job needs ${missingSecrets.join(', ')}; add ${missingSecrets.map((n) => `${n}=...`).join(' ')}`);
     }
   }
   return renderJob({

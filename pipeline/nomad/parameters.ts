@@ -14,15 +14,17 @@ export interface ImageParameter {
   defaultValue?: string;
   /** Value the example job shows. */
   example?: string;
-  kind?: 'boolean' | 'port' | 'email' | 'host';
+  kind?: 'boolean' | 'port' | 'email' | 'host' | 'domain' | 'ip';
+  /** Shortest value cook accepts. */
+  minLength?: number;
 }
 
 export const IMAGE_PARAMETERS: readonly ImageParameter[] = [
-  { name: 'IP', flag: '-i', requirement: 'optional', secret: false, kind: 'host' },
-  { name: 'DOMAIN', flag: '-d', requirement: 'always', secret: false, example: 'example.com', kind: 'host' },
+  { name: 'IP', flag: '-i', requirement: 'optional', secret: false, kind: 'ip' },
+  { name: 'DOMAIN', flag: '-d', requirement: 'always', secret: false, example: 'example.com', kind: 'domain' },
   { name: 'ALERTEMAIL', flag: '-a', requirement: 'always', secret: false, example: 'admin@example.com', kind: 'email' },
   { name: 'ENABLEREGISTRATION', flag: '-e', requirement: 'optional', secret: false, defaultValue: 'false', example: 'false', kind: 'boolean' },
-  { name: 'MYSHAREDSECRET', flag: '-s', requirement: 'always', secret: true },
+  { name: 'MYSHAREDSECRET', flag: '-s', requirement: 'always', secret: true, minLength: 16 },
   { name: 'SMTPHOST', flag: '-h', requirement: 'optional', secret: false, example: 'smtp.example.com', kind: 'host' },
   { name: 'SMTPPORT', flag: '-p', requirement: 'optional', secret: false, defaultValue: '25', example: '587', kind: 'port' },
   { name: 'SMTPUSER', flag: '-u', requirement: 'optional', secret: false, example: 'matrix@example.com' },
@@ -30,7 +32,7 @@ export const IMAGE_PARAMETERS: readonly ImageParameter[] = [
   { name: 'SMTPFROM', flag: '-f', requirement: 'optional', secret: false, example: 'matrix@example.com', kind: 'email' },
   { name: 'LDAPSERVER', flag: '-l', requirement: 'optional', secret: false, kind: 'host' },
   { name: 'LDAPPASSWORD', flag: '-b', requirement: 'optional', secret: true },
-  { name: 'LDAPDOMAIN', flag: '-t', requirement: 'optional', secret: false },
+  { name: 'LDAPDOMAIN', flag: '-t', requirement: 'optional', secret: false, kind: 'domain' },
   { name: 'NOSSL', flag: '-n', requirement: 'optional', secret: false, defaultValue: 'false', example: 'false', kind: 'boolean' },
   { name: 'CONTROLUSER', flag: '-x', requirement: 'optional', secret: false, defaultValue: 'false', example: 'true', kind: 'boolean' },
   { name: 'SSLEMAIL', flag: '-y', requirement: 'unless-nossl', secret: false, example: 'admin@example.com', kind: 'email' },
@@ -47,16 +49,24 @@ export function parameterByFlag(flag: string): ImageParameter | undefined {
   return IMAGE_PARAMETERS.find((p) => p.flag === flag);
 }
 
-/** The parameters that must be set, given the values known (NOSSL=true drops SSLEMAIL). */
-export function requiredParameters(values: Readonly<Record<string, string | undefined>>): string[] {
-  const noSsl = values.NOSSL?.toLowerCase() === 'true';
-  return IMAGE_PARAMETERS.filter((p) => p.requirement === 'always' || (p.requirement === 'unless-nossl' && !noSsl)).map((p) => p.name);
+/** cook's reading of a boolean: true/yes/1 (any case) are true. */
+export function isTrue(value: string | undefined): boolean {
+  return ['true', 'yes', '1'].includes((value ?? '').toLowerCase());
 }
 
-/** Which secrets the job needs given its plain values: the SMTP password with SMTP auth, the LDAP one with LDAP. */
+/**
+ * The parameters that must be set, given the values known; cook's rules: NOSSL=true drops
+ * SSLEMAIL; a mail server needs SMTPFROM, an SMTP user its password; LDAP needs its password and domain.
+ */
+export function requiredParameters(values: Readonly<Record<string, string | undefined>>): string[] {
+  const required = IMAGE_PARAMETERS.filter((p) => p.requirement === 'always' || (p.requirement === 'unless-nossl' && !isTrue(values.NOSSL))).map((p) => p.name);
+  if (values.SMTPHOST) required.push('SMTPFROM');
+  if (values.SMTPUSER) required.push('SMTPPASS');
+  if (values.LDAPSERVER) required.push('LDAPPASSWORD', 'LDAPDOMAIN');
+  return required;
+}
+
+/** The secrets the job needs given its plain values. */
 export function neededSecrets(values: Readonly<Record<string, string | undefined>>): string[] {
-  const needed = ['MYSHAREDSECRET'];
-  if (values.SMTPUSER) needed.push('SMTPPASS');
-  if (values.LDAPSERVER) needed.push('LDAPPASSWORD');
-  return needed;
+  return requiredParameters(values).filter((name) => SECRET_PARAMETERS.includes(name));
 }

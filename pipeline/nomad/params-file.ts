@@ -7,6 +7,10 @@ import { parameterByName, PARAMETER_NAMES } from './parameters.js';
 // pot writes task env into the jail's /tmp/tinirc as `export "K=V"` lines, so the jail's
 // shell would expand these characters before cook sees the value.
 const SHELL_SPECIAL = /["$`\\\n\r]/;
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DOMAIN = new RegExp(`^(${LABEL}\\.)*${LABEL}$`);
+const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const IPV6 = /^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$/;
 
 export function checkParameterValue(name: string, value: string, where: string): void {
   const p = parameterByName(name);
@@ -14,18 +18,30 @@ export function checkParameterValue(name: string, value: string, where: string):
   if (SHELL_SPECIAL.test(value)) {
     throw new InputError(`${where}: ${name} ${shownValue} contains one of " $ \` \\ or a line break, which the jail's shell would expand; choose another value`);
   }
+  if (p?.minLength !== undefined && value.length < p.minLength) {
+    throw new InputError(`${where}: ${name} is too short (${value.length} characters); cook wants at least ${p.minLength}, e.g. from 'openssl rand -hex 32'`);
+  }
   if (!p?.kind || value === '') return;
-  if (p.kind === 'boolean' && value !== 'true' && value !== 'false') {
-    throw new InputError(`${where}: ${name} is '${value}'; use true or false`);
-  }
-  if (p.kind === 'port' && !(/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 65535)) {
-    throw new InputError(`${where}: ${name} is '${value}'; use a port number from 1 to 65535`);
-  }
-  if (p.kind === 'email' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
-    throw new InputError(`${where}: ${name} is '${value}', not an email address; use name@domain`);
-  }
-  if (p.kind === 'host' && !/^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/.test(value)) {
-    throw new InputError(`${where}: ${name} is '${value}', not a host name or IP address`);
+  const bad = (what: string) => new InputError(`${where}: ${name} is '${value}'; ${what}`);
+  switch (p.kind) {
+    case 'boolean':
+      if (!/^(true|false|yes|no|1|0)$/i.test(value)) throw bad('use true or false');
+      break;
+    case 'port':
+      if (!(/^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65535)) throw bad('use a port number from 1 to 65535');
+      break;
+    case 'email':
+      if (!/^[^@\s<>]+@[A-Za-z0-9.-]+$/.test(value)) throw bad('not an email address; use name@domain');
+      break;
+    case 'domain':
+      if (!DOMAIN.test(value)) throw bad('not a plain domain name; give only the name, e.g. example.com (no scheme, port or path)');
+      break;
+    case 'ip':
+      if (!IPV4.test(value) && !IPV6.test(value)) throw bad('not an IPv4 or IPv6 address');
+      break;
+    case 'host':
+      if (!DOMAIN.test(value) && !IPV4.test(value) && !IPV6.test(value)) throw bad('not a host name or IP address');
+      break;
   }
 }
 

@@ -65,7 +65,7 @@ test('nomad-job renders with a parameter file to --out, and the result checks', 
 test('nomad-job with bad input: exit 2, one line, no file written, secret not echoed', async () => {
   const dir = tempDir();
   const params = join(dir, 'params.env');
-  writeFileSync(params, 'DOMAIN=example.net\nALERTEMAIL=ops@example.net\nSSLEMAIL=ops@example.net\nMYSHAREDSECRET=hunter2-secret\n');
+  writeFileSync(params, 'DOMAIN=example.net\nALERTEMAIL=ops@example.net\nSSLEMAIL=ops@example.net\nMYSHAREDSECRET=hunter2-secret-value\n');
   const out = join(dir, 'job.nomad');
   const r = await runCli(['nomad-job', ...def, '--repo-url', 'https://pots.example.net/', '--params', params, '--out', out]);
   assert.equal(r.code, 2);

@@ -71,10 +71,10 @@ test('--plain-env puts the secrets into env {} and drops the template', async ()
   const text = renderJobFor(fx.definition, {
     repoUrl: 'https://pots.example.net/',
     plainEnv: true,
-    params: parseParams('DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\nMYSHAREDSECRET=s3cret-value\n', 'p'),
+    params: parseParams('DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\nMYSHAREDSECRET=s3cret-value-0123456789\n', 'p'),
   });
   const { task } = await taskOf(text);
-  assert.equal(task.env[0].MYSHAREDSECRET, 's3cret-value');
+  assert.equal(task.env[0].MYSHAREDSECRET, 's3cret-value-0123456789');
   assert.equal(task.template, undefined);
   const result = checkJob((await parse('job.nomad', text)) as Obj, { potName: fx.definition.potName, tag: fx.definition.version });
   assert.deepEqual(result.problems, []);
@@ -86,9 +86,12 @@ const refused: Array<[string, string, RegExp, boolean?]> = [
   ['not KEY=VALUE', 'DOMAIN example.org\n', /expected KEY=VALUE/],
   ['set twice', 'DOMAIN=a.org\nDOMAIN=b.org\n', /:2: DOMAIN is set twice/],
   ['shell expansion', 'DOMAIN=example.org\nSMTPFROM=$(id)@example.org\n', /SMTPFROM '\$\(id\)@example\.org' contains one of/],
-  ['bad boolean', 'NOSSL=yes\n', /NOSSL is 'yes'; use true or false/],
+  ['bad boolean', 'NOSSL=maybe\n', /NOSSL is 'maybe'; use true or false/],
   ['bad port', 'SMTPPORT=99999\n', /SMTPPORT is '99999'; use a port number/],
-  ['bad email', 'ALERTEMAIL=nobody\n', /ALERTEMAIL is 'nobody', not an email address/],
+  ['bad email', 'ALERTEMAIL=nobody\n', /ALERTEMAIL is 'nobody'; not an email address/],
+  ['domain with a scheme', 'DOMAIN=https://example.org\n', /DOMAIN is 'https:\/\/example\.org'; not a plain domain name/],
+  ['IP that is a name', 'IP=jail.example.org\n', /IP is 'jail\.example\.org'; not an IPv4 or IPv6 address/],
+  ['short shared secret', 'MYSHAREDSECRET=short\n', /MYSHAREDSECRET is too short \(5 characters\)/],
 ];
 for (const [what, params, re] of refused) {
   test(`parameter file refused: ${what}`, () => {
@@ -100,17 +103,23 @@ test('a secret value is never echoed in an error', () => {
   assert.throws(() => parseParams('MYSHAREDSECRET=abc$def\n', 'p'), (e: unknown) => e instanceof Error && !e.message.includes('abc') && /MYSHAREDSECRET \(secret value\)/.test(e.message));
 });
 
+test('cook\'s conditional requirements: mail needs SMTPFROM, LDAP its domain', () => {
+  const base = 'DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\n';
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams(`${base}SMTPHOST=mail.example.org\n`, 'p') }), /required parameter SMTPFROM missing/);
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams(`${base}LDAPSERVER=10.0.0.5\n`, 'p') }), /required parameter LDAPDOMAIN missing/);
+});
+
 test('render refuses: secrets in the parameter file, missing required values, no repository', () => {
   const base = 'DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\n';
   assert.throws(
-    () => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams(`${base}MYSHAREDSECRET=topsecret\n`, 'p') }),
+    () => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams(`${base}MYSHAREDSECRET=topsecret-0123456789\n`, 'p') }),
     (e: unknown) => e instanceof InputError && /MYSHAREDSECRET is a secret and stays out of the job file; .*nomad var put nomad\/jobs\/matrix-synapse MYSHAREDSECRET=\.\.\./.test(e.message) && !e.message.includes('topsecret'),
   );
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', params: parseParams('DOMAIN=example.org\n', 'p') }), /required parameters ALERTEMAIL, SSLEMAIL missing/);
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(base, 'p') }), /required parameter MYSHAREDSECRET missing/);
   assert.throws(
-    () => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(`${base}MYSHAREDSECRET=x\nSMTPUSER=u\n`, 'p') }),
-    /with --plain-env the job needs SMTPPASS/,
+    () => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', plainEnv: true, params: parseParams(`${base}MYSHAREDSECRET=0123456789abcdef\nSMTPHOST=mail.example.org\nSMTPFROM=m@example.org\nSMTPUSER=u\n`, 'p') }),
+    /required parameter SMTPPASS missing/,
   );
   const noUrl = { ...fx.definition, publish: {} };
   assert.throws(() => renderJobFor(noUrl, {}), /no repository URL: pass --repo-url URL or set publish\.public_url/);
