@@ -1,0 +1,79 @@
+// --dry-run and `pot-image plan`: the build's commands, in order, fully
+// resolved, on any OS and without root (no stand-ins on PATH here).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { FIXTURE_FLAVOURS } from './builder-sandbox.js';
+
+const CHAIN = '-f fbsd-update -f matrix-synapse-nomad -f matrix-synapse-nomad+4';
+
+function indexOf(lines: string[], pattern: RegExp): number {
+  const i = lines.findIndex((l) => pattern.test(l));
+  assert.ok(i >= 0, `no line matches ${pattern}:\n${lines.join('\n')}`);
+  return i;
+}
+
+test('build --dry-run prints create with the exact flavour chain, snapshot, export and destroy, in order', async () => {
+  const out = tempDir();
+  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--version', '2.0.1']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const name = 'matrix-synapse-nomad-amd64-13_0';
+  const create = indexOf(lines, /^pot create /);
+  assert.equal(lines[create], `pot create -p ${name} -t single -b 13.0 -N public-bridge ${CHAIN}`);
+  const snapshot = indexOf(lines, /^pot snapshot /);
+  assert.equal(lines[snapshot], `pot snapshot -p ${name}`);
+  const exp = indexOf(lines, /^pot export /);
+  assert.equal(lines[exp], `pot export -p ${name} -t 2.0.1 -c -l 6 -D ${join(out, 'o')}/.${name}_2.0.1.partial`);
+  const destroy = indexOf(lines, new RegExp(`^pot destroy -F -p ${name}$`));
+  assert.equal(destroy, lines.length - 1, 'destroying the build pot is the last command');
+  assert.ok(indexOf(lines, /^uname -s -r -m -p$/) < create, 'host checks come first');
+  assert.ok(indexOf(lines, /^install -p -m 0755 .*matrix-synapse-nomad\.sh \/usr\/local\/etc\/pot\/flavours\/matrix-synapse-nomad\.sh$/) < create);
+  assert.ok(create < snapshot && snapshot < exp && exp < destroy);
+  assert.ok(indexOf(lines, /^mv .*\.xz\.skein /) > exp, 'files move to their final names after export');
+  // nothing was written: no output folder, no log
+  assert.equal(existsSync(join(out, 'o')), false);
+  // progress and warnings go to stderr, the plan alone to stdout
+  assert.match(r.stderr, /end-of-life/);
+  assert.ok(lines.every((l) => !/end-of-life|✔/.test(l)));
+});
+
+test('--release 14.3 names the pot ...-14_3 and passes -b 14.3; no EOL warning', async () => {
+  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--release', '14.3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^pot create -p matrix-synapse-nomad-amd64-14_3 -t single -b 14\\.3 -N public-bridge ${CHAIN.replace(/\+/g, '\\+')}$`, 'm'));
+  assert.match(r.stdout, /^pot destroy -F -p matrix-synapse-nomad-amd64-14_3$/m);
+  assert.doesNotMatch(r.stderr, /end-of-life/);
+});
+
+test('pot-image plan prints the same plan as build --dry-run', async () => {
+  const args = ['--flavour-dir', FIXTURE_FLAVOURS, '--release', '14.3-RELEASE', '--compression', '9', '--network', 'inherit'];
+  const [plan, dry] = await Promise.all([runCli(['plan', ...args]), runCli(['build', '--dry-run', ...args])]);
+  assert.equal(plan.code, 0, plan.stderr);
+  // the smoke test (another step) names its clone randomly; everything else is identical
+  const stable = (s: string) => s.replace(/-smoke-[0-9a-f]+/g, '-smoke-X').replace(/smoke[0-9a-f]{6}\b/g, 'smokeX').replace(/pot-image-smoke-\w+/g, 'S');
+  assert.equal(stable(plan.stdout), stable(dry.stdout));
+  assert.match(plan.stdout, /^pot create -p matrix-synapse-nomad-amd64-14_3 -t single -b 14\.3 -N inherit /m);
+  assert.match(plan.stdout, /^pot export .* -l 9 /m);
+});
+
+test('--dry-run --json prints one JSON document with the plan and nothing else on stdout', async () => {
+  const r = await runCli(['build', '--dry-run', '--json', '--flavour-dir', FIXTURE_FLAVOURS]);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { ok: boolean; dryRun: boolean; pot: string; plan: string[]; warnings: string[] };
+  assert.equal(summary.ok, true);
+  assert.equal(summary.dryRun, true);
+  assert.equal(summary.pot, 'matrix-synapse-nomad-amd64-13_0');
+  assert.ok(summary.plan.some((l) => l.startsWith('pot create ')));
+  assert.ok(summary.warnings.some((w) => /13\.0 is end-of-life/.test(w)));
+});
+
+test('paths with spaces are shell-quoted in the plan', async () => {
+  const out = join(tempDir(), 'my images');
+  const r = await runCli(['plan', '--flavour-dir', FIXTURE_FLAVOURS, '--output', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^pot export .* -D '${out}/\\.matrix-synapse-nomad-amd64-13_0_[^']+\\.partial'$`, 'm'));
+});
