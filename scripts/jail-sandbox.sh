@@ -3,7 +3,7 @@
 # pot jail, so the image's own scripts (cook, the flavour script) run unchanged
 # on Linux. Used by `npm run cook:render` and the image tests; needs root.
 #
-# usage: jail-sandbox.sh --out DIR [--mnt DIR] [--seed DIR]... [--stand-ins DIR] -- COMMAND [ARG...]
+# usage: jail-sandbox.sh --out DIR [--mnt DIR] [--mnt-read-only] [--seed DIR]... [--stand-ins DIR] -- COMMAND [ARG...]
 #
 # Inside a private mount namespace, / is the host's root seen through an
 # overlay whose upper layer is a fresh tmpfs: every write lands there, nothing
@@ -38,11 +38,13 @@ make_stage() {
 parse_args() {
 	OUT=""
 	MNT=""
+	MNT_RO=no
 	STAND_INS=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--out) OUT=$2; shift ;;
 		--mnt) MNT=$2; shift ;;
+		--mnt-read-only) MNT_RO=yes ;;
 		--seed)
 			[ -d "$2" ] || die "seed $2 is not a folder"
 			cp -R -P --preserve=mode,ownership,timestamps "$2/." "$STAGE/up/"
@@ -80,6 +82,9 @@ mount_root() {
 	mount --rbind /dev "$ROOT/dev"
 	mount --rbind /proc "$ROOT/proc"
 	mount --bind "$MNT" "$ROOT/mnt"
+	if [ "$MNT_RO" = yes ]; then
+		mount -o remount,bind,ro "$ROOT/mnt"
+	fi
 	if [ -n "$STAND_INS" ]; then
 		mount --bind "$STAND_INS" "$ROOT/.stand-ins"
 	fi
