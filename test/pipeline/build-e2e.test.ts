@@ -12,7 +12,7 @@ const oneLineError = (stderr: string) => stderr.trim().split('\n').filter((l) =>
 
 test('a build runs every step in order, writes the three export files and the log, and destroys the pot', async () => {
   const s = sandbox();
-  const r = await s.build(['--json'], { POT_IMAGE_TEST_PASSWORD: 'hunter2-secret' });
+  const r = await s.build(['--json'], { POT_IMAGE_TEST_PASSWORD: 'hunter2-secret', FIXTURE_ECHO: 'hunter2-secret' });
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as Record<string, any>;
   assert.equal(summary.ok, true);
@@ -40,6 +40,7 @@ test('a build runs every step in order, writes the three export files and the lo
   const log = readFileSync(join(s.output, `${POT_NAME}_${TAG}.build.log`), 'utf8');
   assert.match(log, /\$ pot create -p /);
   assert.match(log, /# exit 0 after/);
+  assert.match(log, /fixture says: \*\*\*/, 'flavour output reaches the log, with the secret blanked');
   assert.doesNotMatch(log + r.stdout + r.stderr, /hunter2-secret/);
   // the digest in .skein is what sha-independent tools would recompute: checked by the build itself
   assert.equal(readFileSync(join(s.output, artifactNames()[2]!), 'utf8'), `${summary.digest.hex}\n`);
