@@ -17,6 +17,9 @@ export interface VerifyOptions {
   pot: string;
   tag: string;
   publicKeyFile?: string;
+  /** An already-loaded public key (instead of publicKeyFile); `publicKeyName` names it in messages. */
+  publicKey?: PublicKey;
+  publicKeyName?: string;
   timeoutMs?: number;
   retries?: number;
   retryDelayMs?: number;
@@ -69,8 +72,9 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyResult>
     retryDelayMs: options.retryDelayMs ?? DEFAULT_POLICY.retryDelayMs,
   };
   const location = imageLocation(options.baseUrl, policy);
-  let publicKey: PublicKey | undefined;
-  if (options.publicKeyFile) {
+  let publicKey: PublicKey | undefined = options.publicKey;
+  const keyName = options.publicKeyFile ?? options.publicKeyName ?? 'the public key';
+  if (!publicKey && options.publicKeyFile) {
     try {
       publicKey = await readPublicKeyFile(options.publicKeyFile);
     } catch (error) {
@@ -119,7 +123,7 @@ export async function verifyImage(options: VerifyOptions): Promise<VerifyResult>
       }
       try {
         const sig = parseSignature(sigText.toString('utf8'), result.urls.sig);
-        verifySignature(publicKey, skeinFile, sig, { key: options.publicKeyFile!, sig: result.urls.sig });
+        verifySignature(publicKey, skeinFile, sig, { key: keyName, sig: result.urls.sig });
       } catch (error) {
         if (error instanceof UserError) {
           result.signature = 'failed';

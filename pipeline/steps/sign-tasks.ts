@@ -1,7 +1,98 @@
+// sign: after export and check, sign <pot>_<tag>.xz.skein into .xz.skein.sig
+// with the configured signify key (in-process: the secret key is never handed
+// to `pot export -S`), then re-check the output folder the way a client will.
+// No key: a loud warning (or a failure with --require-signature).
 import type { ListrTask } from 'listr2';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
+import {
+  decryptSecretKey, publicKeyOf, readPublicKeyFile, readSecretKeyFile, signatureComment, signBytes, writeFileAtomic,
+  type PublicKey, type SecretKey,
+} from '../artifacts/signify.js';
+import { verifyImage } from '../artifacts/verify.js';
+import { UserError } from '../errors.js';
+import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
 
-// Placeholder seam; filled in by its issue.
+export const UNSIGNED_WARNING = 'the image is UNSIGNED (no sign.key in the image definition and no --sign-key): '
+  + 'Nomad clients with POT_DEFAULT_SIGNATURE_PUBKEY set will refuse to import it; '
+  + 'make a key with `pot-image keygen --public K.pub --secret K.sec` and pass --sign-key K.sec';
+
+/** Decrypt the build's signing key; a protected key takes its passphrase from the environment only (the build is not interactive). */
+async function loadSigningKey(path: string): Promise<{ secret: SecretKey; comment: string }> {
+  const enc = await readSecretKeyFile(path);
+  let passphrase: string | null = null;
+  if (enc.rounds > 0) {
+    passphrase = process.env[PASSPHRASE_ENV] ?? null;
+    if (!passphrase) throw new UserError(`the signing key ${path} is passphrase-protected: set ${PASSPHRASE_ENV} for the build`);
+  }
+  return { secret: decryptSecretKey(enc, passphrase, path), comment: enc.comment };
+}
+
+/** The configured public key, which must be the secret key's other half; else the one derived from it. */
+async function checkingKey(ctx: BuildContext, secret: SecretKey): Promise<{ key: PublicKey; name: string }> {
+  const file = ctx.definition.sign.publicKey;
+  const derived = publicKeyOf(secret, 'derived');
+  if (!file) return { key: derived, name: `the public half of ${ctx.definition.sign.key}` };
+  const key = await readPublicKeyFile(file);
+  if (!Buffer.from(key.key).equals(derived.key)) {
+    throw new UserError(`the public key ${file} (key ${Buffer.from(key.keynum).toString('hex')}) does not belong to the signing key `
+      + `${ctx.definition.sign.key} (key ${Buffer.from(secret.keynum).toString('hex')}); fix sign.public_key or --public-key`);
+  }
+  return { key, name: file };
+}
+
+function verifyCommand(ctx: BuildContext): string {
+  const d = ctx.definition;
+  const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
+  return `pot-image verify --url ${shellQuote(dirname(ctx.artifacts.xz))} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+}
+
+async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => void): Promise<void> {
+  const d = ctx.definition;
+  const keyFile = d.sign.key;
+  if (!keyFile) {
+    if (ctx.options.requireSignature) {
+      throw new UserError('no signing key and --require-signature was given: set sign.key in the image definition or pass --sign-key K.sec');
+    }
+    ctx.warnings.push(UNSIGNED_WARNING);
+    setOutput('UNSIGNED image (no signing key)');
+  }
+  if (ctx.options.dryRun) {
+    if (keyFile) ctx.note(`pot-image sign --secret ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
+    ctx.note(verifyCommand(ctx) + (keyFile && !d.sign.publicKey ? `   # signature checked with the public half of ${keyFile}` : ''));
+    return;
+  }
+
+  let checking: { key: PublicKey; name: string } | undefined;
+  if (keyFile) {
+    const { secret, comment } = await loadSigningKey(keyFile);
+    checking = await checkingKey(ctx, secret);
+    ctx.note(`pot-image sign --secret ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
+    const skein = await readFile(ctx.artifacts.skein);
+    await writeFileAtomic(ctx.artifacts.sig, signBytes(secret, skein, signatureComment(keyFile, comment)));
+    setOutput(`signed with key ${Buffer.from(secret.keynum).toString('hex')}`);
+  }
+
+  // Check the output folder exactly as a client checks the published copy.
+  ctx.note(verifyCommand(ctx));
+  const result = await verifyImage({
+    baseUrl: dirname(ctx.artifacts.xz),
+    pot: d.potName,
+    tag: d.tag,
+    ...(checking ? { publicKey: checking.key, publicKeyName: checking.name } : {}),
+  });
+  if (!result.ok) throw new UserError(`the output folder does not pass verify: ${result.failure!.message}`);
+  setOutput(checking ? `signed and verified (key ${Buffer.from(checking.key.keynum).toString('hex')})` : 'digest verified; UNSIGNED');
+  ctx.summary.signature = checking
+    ? { signed: true, file: ctx.artifacts.sig, keynum: Buffer.from(checking.key.keynum).toString('hex'), verifiedWith: checking.name }
+    : { signed: false };
+}
+
 export function signTasks(): ListrTask<BuildContext>[] {
-  return [];
+  return [{
+    title: 'sign: sign the .xz.skein and verify the output folder',
+    task: async (ctx, task) => signAndVerify(ctx, (line) => { task.output = line; }),
+  }];
 }
