@@ -217,7 +217,9 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       await quiet(pot.POT, pot.stopArgs(clone), 'stop the smoke-test pot');
       if (!o.dryRun) {
         const grace = o.stopGraceMs ?? 60_000;
-        await Promise.race([startRun.catch(() => undefined), sleep(grace)]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([startRun.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, grace); })]);
+        clearTimeout(timer);
       }
     }
     if (created && failure !== undefined && !o.dryRun) {
