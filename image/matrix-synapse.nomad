@@ -9,10 +9,11 @@ job "matrix-synapse" {
   group "matrix" {
     count = 1
 
+    # Static host ports: ACME (HTTP-01) needs 80, clients 443, federation 8448.
     network {
-      port "http" {}
-      port "https" {}
-      port "matrix" {}
+      port "http" { static = 80 }
+      port "https" { static = 443 }
+      port "matrix" { static = 8448 }
     }
 
     task "synapse" {

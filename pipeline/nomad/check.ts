@@ -119,6 +119,10 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
     if (portMap[label] === undefined) problems.push(`${at}: config.port_map has no '${label}'; map it to "${port}" (the jail's port)`);
     else if (!labels.has(label)) problems.push(`group network has no port "${label}" for port_map's '${label}'; add port "${label}" {}`);
   }
+  const dynamic = networks.flatMap((n) => labelledBlocks(n, 'port')).filter(([, body]) => body.static === undefined).map(([label]) => label);
+  if (dynamic.length > 0) {
+    notes.push(`port${dynamic.length > 1 ? 's' : ''} ${dynamic.join(', ')} ${dynamic.length > 1 ? 'have' : 'has'} no static host port: clients, ACME and federation reach Synapse only through a proxy that finds the service`);
+  }
   for (const res of blocks(task, 'resources')) {
     if (res.network !== undefined) problems.push(`${at}: resources { network } is deprecated since Nomad 0.12; move the ports to a group-level network block and drop mbits`);
   }

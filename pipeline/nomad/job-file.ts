@@ -20,6 +20,7 @@ export interface RenderRequest {
   params?: Record<string, string>;
   plainEnv?: boolean;
   controlKey?: string;
+  dynamicPorts?: boolean;
 }
 
 function checkRepoUrl(url: string): string {
@@ -75,6 +76,7 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
     params,
     plainEnv: req.plainEnv,
     controlKey: req.controlKey ?? DEFAULT_CONTROL_KEY,
+    dynamicPorts: req.dynamicPorts,
   });
 }
 

@@ -16,6 +16,8 @@ export interface JobOptions {
   plainEnv?: boolean;
   /** Host path of the control user's public key, copied in when CONTROLUSER=true. */
   controlKey: string;
+  /** Let Nomad pick the host ports (behind a proxy that finds the service in Consul). */
+  dynamicPorts?: boolean;
 }
 
 /** The values the shipped example job shows. */
@@ -58,8 +60,10 @@ export function renderJob(o: JobOptions): string {
     `  group "matrix" {`,
     `    count = 1`,
     ``,
-    `    network {`,
-    ...Object.keys(PORTS).map((label) => `      port "${label}" {}`),
+    ...(o.dynamicPorts
+      ? [`    # Host ports chosen by Nomad: a proxy in front finds them through the service.`, `    network {`]
+      : [`    # Static host ports: ACME (HTTP-01) needs 80, clients 443, federation 8448.`, `    network {`]),
+    ...Object.entries(PORTS).map(([label, port]) => (o.dynamicPorts ? `      port "${label}" {}` : `      port "${label}" { static = ${port} }`)),
     `    }`,
     ``,
     `    task "synapse" {`,

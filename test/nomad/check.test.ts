@@ -53,7 +53,7 @@ test('deprecated resources.network, unknown driver options, wrong command, missi
   only(await problems(shipped.replace('args     = []', 'args     = []\n        volumes  = ["/a:/b"]')), /config option 'volumes' is not a pot driver option \(nomad-pot-driver 0\.10\.0 takes image, pot, tag/);
   only(await problems(shipped.replace('"/usr/local/bin/cook"', '"/usr/local/bin/synctl"')), /config\.command is "\/usr\/local\/bin\/synctl" but the image's is "\/usr\/local\/bin\/cook"/);
   only(await problems(shipped.replace('"/health"', '"/"')), /no service check of type "http" on \/health/);
-  only(await problems(shipped.replace('port "matrix" {}', '')), /group network has no port "matrix"/);
+  only(await problems(shipped.replace('port "matrix" { static = 8448 }', '')), /group network has no port "matrix"/);
 });
 
 test('structure problems: no pot task, two jobs', async () => {

@@ -27,6 +27,8 @@ async function parsed(): Promise<{ job: Obj; group: Obj; task: Obj; config: Obj 
 test('shipped job: group-level network with the three ports, nothing deprecated', async () => {
   const { group, task } = await parsed();
   assert.deepEqual(Object.keys(group.network[0].port).sort(), ['http', 'https', 'matrix']);
+  // static host ports: ACME needs 80, the .well-known delegation names 443, federation 8448
+  assert.deepEqual(Object.fromEntries(Object.entries(group.network[0].port as Obj).map(([k, v]) => [k, v[0].static])), { http: 80, https: 443, matrix: 8448 });
   assert.equal(task.resources[0].network, undefined, 'no network inside resources');
   assert.doesNotMatch(text, /\bmbits\b/);
 });

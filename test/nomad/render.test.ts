@@ -67,6 +67,16 @@ test('without SMTP auth or LDAP the template asks only for the shared secret', a
   assert.equal(task.env[0].SSLEMAIL, undefined, 'SSLEMAIL is not required with NOSSL=true');
 });
 
+test('--dynamic-ports leaves the host ports to Nomad; check says what that means', async () => {
+  const text = renderJobFor(fx.definition, { repoUrl: 'https://pots.example.net/', dynamicPorts: true });
+  const root = (await parse('job.nomad', text)) as Obj;
+  const network = root.job['matrix-synapse'][0].group.matrix[0].network[0] as Obj;
+  assert.deepEqual(network.port, { http: [{}], https: [{}], matrix: [{}] });
+  const result = checkJob(root, { potName: fx.definition.potName, tag: fx.definition.version });
+  assert.deepEqual(result.problems, []);
+  assert.match(result.notes.join('\n'), /ports http, https, matrix have no static host port/);
+});
+
 test('--plain-env puts the secrets into env {} and drops the template', async () => {
   const text = renderJobFor(fx.definition, {
     repoUrl: 'https://pots.example.net/',

@@ -9,7 +9,8 @@ const command: Command = {
   summary: 'write the Nomad job for the image, or --check a job file against it',
   usage: [
     'usage: pot-image nomad-job [--repo-url URL] [--tag TAG] [--release R] [--datacenter DC]...',
-    '                           [--params FILE] [--plain-env] [--control-key FILE] [--out FILE]',
+    '                           [--params FILE] [--plain-env] [--control-key FILE] [--dynamic-ports]',
+    '                           [--out FILE]',
     '       pot-image nomad-job --check FILE [--repo-url URL] [--tag TAG] [--release R]',
     '',
     'Writes the Nomad job (HCL) that runs the image: pot name and tag from the image',
@@ -24,6 +25,8 @@ const command: Command = {
     '                      come from the Nomad Variable nomad/jobs/matrix-synapse)',
     '  --plain-env         put the secrets from --params in env {} instead (simple, less safe)',
     '  --control-key FILE  host path of the control user\'s public key (default /root/.ssh/id_rsa.pub)',
+    '  --dynamic-ports     let Nomad pick the host ports (default: static 80, 443, 8448);',
+    '                      for a proxy in front that finds the service through Consul',
     '  --out FILE          write here instead of standard output',
     '  --check FILE        check a job file: pot name, tag, image URL (when known), mount at /mnt,',
     '                      required parameters, ports, health check; exit 1 on any problem',
@@ -37,6 +40,7 @@ const command: Command = {
     params: { type: 'string' },
     'plain-env': { type: 'boolean' },
     'control-key': { type: 'string' },
+    'dynamic-ports': { type: 'boolean' },
     out: { type: 'string' },
     check: { type: 'string' },
     definition: { type: 'string' },
@@ -69,6 +73,7 @@ const command: Command = {
       params: paramsPath === undefined ? undefined : readParamsFile(paramsPath),
       plainEnv: boolArg(args, 'plain-env'),
       controlKey: stringArg(args, 'control-key'),
+      dynamicPorts: boolArg(args, 'dynamic-ports'),
     });
     const out = stringArg(args, 'out');
     if (out === undefined) process.stdout.write(text);
