@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../helpers/cli.js';
 import { POT_NAME, TAG, artifactNames, sandbox, waitForLine } from './builder-sandbox.js';
 
 const oneLineError = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pot-image: '));
@@ -148,4 +149,16 @@ test('a second build of the same tag refuses to overwrite the first one\'s artif
   assert.match(oneLineError(r.stderr)[0]!, /already exists from an earlier build of 1\.2\.3: rm -f .* or bump the version/);
   assert.equal(readFileSync(join(s.output, artifactNames()[2]!), 'utf8'), before, 'earlier artifacts untouched');
   assert.ok(existsSync(join(s.output, artifactNames()[0]!)));
+});
+
+test('the real flavours/ build end to end (their scripts recorded, not run: they expect a FreeBSD jail)', { skip: !existsSync(join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad')) && 'flavours/ not there yet' }, async () => {
+  const s = sandbox();
+  const r = await s.build(['--flavour-dir', join(PROJECT_ROOT, 'flavours')], { POT_STANDIN_SCRIPTS: 'record' });
+  assert.equal(r.code, 0, r.stderr);
+  const create = s.calls().find((l) => l.startsWith('pot create'))!;
+  assert.match(create, / -f fbsd-update -f matrix-synapse-nomad( -f matrix-synapse-nomad\+[123])* -f matrix-synapse-nomad\+4$/);
+  assert.ok(s.calls().some((l) => l === `  jexec ${POT_NAME} /tmp/matrix-synapse-nomad.sh ${POT_NAME}`));
+  assert.ok(existsSync(join(s.installDir, 'matrix-synapse-nomad.d', 'cook')), 'payload staged flat into the flavour folder');
+  const listing = execFileSync('sh', ['-c', `xz -dc "$1" | tar -tf -`, 'sh', join(s.output, artifactNames()[0]!)], { encoding: 'utf8' });
+  assert.match(listing, /matrix-synapse-nomad\.d\/cook/);
 });
