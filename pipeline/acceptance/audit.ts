@@ -106,7 +106,7 @@ export function auditFailureMessage(report: AuditReport): string {
   for (const f of blocking) byPkg.set(`${f.package}-${f.version}`, [...(byPkg.get(`${f.package}-${f.version}`) ?? []), f]);
   const parts = [...byPkg].map(([pkg, fs]) => `${pkg}: ${fs.map((f) => `${[f.id, ...f.cves.filter((c) => c !== f.id)].join(' ')}${f.url ? ` <${f.url}>` : ''}`).join(', ')}`);
   const expired = report.expiredAllowances.length > 0 ? ` (expired allow-list entries do not count: ${report.expiredAllowances.map((a) => `${a.package} ${a.id} expired ${a.expires}`).join(', ')})` : '';
-  return `vulnerability audit: ${byPkg.size} vulnerable package(s): ${parts.join('; ')}${expired}; update the packages and rebuild, or accept a vulnerability in acceptance.audit_allow of the image definition with a reason and an expiry date`;
+  return `${byPkg.size} vulnerable package(s): ${parts.join('; ')}${expired}; update the packages and rebuild, or accept a vulnerability in acceptance.audit_allow of the image definition with a reason and an expiry date`;
 }
 
 /** Warnings worth repeating at the end of the build. */
@@ -123,12 +123,12 @@ export function auditWarnings(report: AuditReport): string[] {
 
 /** Run the audit and apply the allow-list (does not throw for vulnerabilities; the caller decides). */
 export async function runAudit(runner: CommandRunner, packages: readonly PackageEntry[], allow: readonly AuditAllowance[], now = new Date()): Promise<AuditReport> {
-  if (packages.length === 0) throw new UserError('vulnerability audit: the image has no packages to audit; the flavour must install Synapse and its dependencies');
+  if (packages.length === 0) throw new UserError('the image has no packages to audit; the flavour must install Synapse and its dependencies');
   // Exit 1 means "vulnerable" with JSON on stdout; anything else unparsable is a real failure.
   const result = await runner.run(PKG, pkgAuditArgs(packages), { allowFailure: true, purpose: 'audit the image packages' });
   if (result.exitCode !== 0 && result.stdout.trim() === '') {
     const why = (result.stderr.trim().split('\n').slice(-1)[0] ?? '').trim();
-    throw new UserError(`vulnerability audit: 'pkg audit -F' exited ${result.exitCode}${why ? ` (${why})` : ''}; check the builder can fetch the vulnerability database (VULNXML_SITE in pkg.conf)`);
+    throw new UserError(`'pkg audit -F' exited ${result.exitCode}${why ? ` (${why})` : ''}; check the builder can fetch the vulnerability database (VULNXML_SITE in pkg.conf)`);
   }
   return evaluateAudit(parseAuditJson(result.stdout), allow, today(now), now.toISOString());
 }

@@ -195,9 +195,9 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
   if (failure !== undefined || !result) {
     if (failure instanceof SmokeCheckError) checks.push({ check: failure.check, ok: false, detail: failure.message });
     const what = failure instanceof SmokeCheckError ? failure.message : oneLine(failure);
-    if (result) throw new SmokeTestFailure(`smoke test passed, but its clean-up failed: ${redact(what, secrets)}`, logs, checks);
+    if (result) throw new SmokeTestFailure(`the checks passed, but the clean-up failed: ${redact(what, secrets)}`, logs, checks);
     const shown = logs.length > 0 ? `; the last lines of ${COOK_LOG} and ${SYNAPSE_LOG} are shown above and in the build log` : '';
-    throw new SmokeTestFailure(`smoke test failed: ${redact(what, secrets)}${shown}`, logs, checks);
+    throw new SmokeTestFailure(`${redact(what, secrets)}${shown}`, logs, checks);
   }
   return result;
 

@@ -188,17 +188,17 @@ export function acceptanceTasks(): ListrTask<BuildContext>[] {
   const keep = { persistentOutput: true, outputBar: Infinity };
   return [
     {
-      title: 'Acceptance: compare inputs with the last published tag',
+      title: 'Reuse check: inputs against the last published tag',
       task: (ctx, task) => checkInputs(ctx, task),
       rendererOptions: keep,
     },
     {
-      title: 'Acceptance: smoke test in a throwaway clone',
+      title: 'Smoke test: boot a throwaway clone of the image',
       task: (ctx, task) => smokeTask(ctx, task),
       rendererOptions: keep,
     },
     {
-      title: 'Acceptance: package manifest and vulnerability audit',
+      title: 'Audit: package manifest and known vulnerabilities',
       task: (ctx, task) => packagesTask(ctx, task),
       rendererOptions: keep,
     },
