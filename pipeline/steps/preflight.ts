@@ -160,7 +160,10 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
 
 export function preflightTask(): ListrTask<BuildContext> {
   return {
-    title: 'preflight: check the builder',
-    task: async (ctx, task) => runPreflight(ctx, (line) => { task.output = line; }),
+    title: 'preflight',
+    task: async (ctx, task) => {
+      task.title = `preflight: check the builder for ${ctx.definition.potName}`;
+      await runPreflight(ctx, (line) => { task.output = line; });
+    },
   };
 }

@@ -50,7 +50,8 @@ function stepName(title: string | undefined): string {
 
 /** Time each step, refuse to start one after Ctrl-C, and name the step in its error. */
 function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<BuildContext> {
-  const name = stepName(typeof t.title === 'string' ? t.title : undefined);
+  const title = typeof t.title === 'string' ? t.title : 'step';
+  const name = stepName(title);
   return {
     ...t,
     task: async (ctx, task) => {
@@ -64,7 +65,8 @@ function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<B
         const text = ctx.interrupted ? `interrupted by ${ctx.interrupted}` : oneLine(error);
         throw new UserError(`${name} failed: ${text}`, code, { cause: error });
       } finally {
-        ctx.durations[name] = Date.now() - started;
+        // Keyed by the full title: several tasks of one step (e.g. "Acceptance: ...") stay apart.
+        ctx.durations[title] = (ctx.durations[title] ?? 0) + Date.now() - started;
       }
     },
   };
@@ -84,6 +86,8 @@ function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean) {
     fallbackRenderer: 'simple' as const,
     // Plain lines (with durations) when the stream is not a terminal, in CI, or with --verbose.
     fallbackRendererCondition: plain,
+    // listr2 looks at process.stdout; with --json/--dry-run the progress goes to stderr, which may be the terminal.
+    forceTTY: !plain,
     // Signals are ours: cleanup must run before the process ends.
     registerSignalListeners: false,
     exitOnError: true,
