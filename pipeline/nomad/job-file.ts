@@ -21,6 +21,7 @@ export interface RenderRequest {
   plainEnv?: boolean;
   controlKey?: string;
   dynamicPorts?: boolean;
+  serviceProvider?: string;
 }
 
 function checkRepoUrl(url: string): string {
@@ -35,6 +36,11 @@ export function checkTag(tag: string): string {
     throw new InputError(`--tag: '${tag}' is not an image tag; use the image version, e.g. 0.11.0`);
   }
   return tag;
+}
+
+function checkProvider(provider: string | undefined): 'consul' | 'nomad' | undefined {
+  if (provider === undefined || provider === 'consul' || provider === 'nomad') return provider;
+  throw new InputError(`--service-provider: '${provider}' is not a service provider; use consul or nomad`);
 }
 
 /** The repository URL: --repo-url, else the definition's publish.public_url. */
@@ -77,6 +83,7 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
     plainEnv: req.plainEnv,
     controlKey: req.controlKey ?? DEFAULT_CONTROL_KEY,
     dynamicPorts: req.dynamicPorts,
+    serviceProvider: checkProvider(req.serviceProvider),
   });
 }
 

@@ -18,6 +18,8 @@ export interface JobOptions {
   controlKey: string;
   /** Let Nomad pick the host ports (behind a proxy that finds the service in Consul). */
   dynamicPorts?: boolean;
+  /** Service registration: Consul (Nomad's default, nothing written) or Nomad's own. */
+  serviceProvider?: 'consul' | 'nomad';
 }
 
 /** The values the shipped example job shows. */
@@ -116,6 +118,7 @@ export function renderJob(o: JobOptions): string {
   L.push(
     ``,
     `      service {`,
+    ...(o.serviceProvider === 'nomad' ? [`        provider = "nomad"`] : []),
     `        name = ${q(JOB_NAME)}`,
     `        port = "http"`,
     `        tags = ["matrix", "synapse"]`,

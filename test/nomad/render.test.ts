@@ -77,6 +77,14 @@ test('--dynamic-ports leaves the host ports to Nomad; check says what that means
   assert.match(result.notes.join('\n'), /ports http, https, matrix have no static host port/);
 });
 
+test('--service-provider nomad registers the service with Nomad itself', async () => {
+  const { task } = await taskOf(renderJobFor(fx.definition, { repoUrl: 'https://pots.example.net/', serviceProvider: 'nomad' }));
+  assert.equal(task.service[0].provider, 'nomad');
+  const { task: plain } = await taskOf(renderJobFor(fx.definition, { repoUrl: 'https://pots.example.net/' }));
+  assert.equal(plain.service[0].provider, undefined, 'default: Consul, Nomad\'s default, not written');
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://pots.example.net/', serviceProvider: 'etcd' }), /--service-provider: 'etcd' is not a service provider; use consul or nomad/);
+});
+
 test('--plain-env puts the secrets into env {} and drops the template', async () => {
   const text = renderJobFor(fx.definition, {
     repoUrl: 'https://pots.example.net/',

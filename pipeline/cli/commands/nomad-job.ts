@@ -10,7 +10,7 @@ const command: Command = {
   usage: [
     'usage: pot-image nomad-job [--repo-url URL] [--tag TAG] [--release R] [--datacenter DC]...',
     '                           [--params FILE] [--plain-env] [--control-key FILE] [--dynamic-ports]',
-    '                           [--out FILE]',
+    '                           [--service-provider consul|nomad] [--out FILE]',
     '       pot-image nomad-job --check FILE [--repo-url URL] [--tag TAG] [--release R]',
     '',
     'Writes the Nomad job (HCL) that runs the image: pot name and tag from the image',
@@ -27,6 +27,8 @@ const command: Command = {
     '  --control-key FILE  host path of the control user\'s public key (default /root/.ssh/id_rsa.pub)',
     '  --dynamic-ports     let Nomad pick the host ports (default: static 80, 443, 8448);',
     '                      for a proxy in front that finds the service through Consul',
+    '  --service-provider P  consul (default) or nomad: who registers the service and runs',
+    '                      its health check (nomad: no Consul needed, Nomad 1.4 or later)',
     '  --out FILE          write here instead of standard output',
     '  --check FILE        check a job file: pot name, tag, image URL (when known), mount at /mnt,',
     '                      required parameters, ports, health check; exit 1 on any problem',
@@ -41,6 +43,7 @@ const command: Command = {
     'plain-env': { type: 'boolean' },
     'control-key': { type: 'string' },
     'dynamic-ports': { type: 'boolean' },
+    'service-provider': { type: 'string' },
     out: { type: 'string' },
     check: { type: 'string' },
     definition: { type: 'string' },
@@ -74,6 +77,7 @@ const command: Command = {
       plainEnv: boolArg(args, 'plain-env'),
       controlKey: stringArg(args, 'control-key'),
       dynamicPorts: boolArg(args, 'dynamic-ports'),
+      serviceProvider: stringArg(args, 'service-provider'),
     });
     const out = stringArg(args, 'out');
     if (out === undefined) process.stdout.write(text);
