@@ -29,7 +29,11 @@ export class SynapseStandIn {
   readonly requests: { host: string | undefined; method: string; path: string }[] = [];
   private healthProbes = 0;
 
-  constructor(public faults: Faults = {}) {}
+  /**
+   * @param envSource where the jail's environment is read when nobody called boot()
+   *   (a separate pot stand-in process started the "jail")
+   */
+  constructor(public faults: Faults = {}, private readonly envSource?: () => Record<string, string> | undefined) {}
 
   /** What cook does with its environment: the jail now "runs" with this secret and domain. */
   boot(env: Record<string, string>): void {
@@ -70,6 +74,15 @@ export class SynapseStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.secret && this.envSource) {
+      const env = this.envSource();
+      if (env) this.boot(env);
+      else {
+        // The jail has not started yet: nothing but a gateway error.
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+        return;
+      }
+    }
     const path = (req.url ?? '/').split('?')[0]!;
     this.requests.push({ host: req.headers.host, method: req.method ?? 'GET', path });
     const f = this.faults;
