@@ -82,6 +82,8 @@ test('release.yml: the signing key comes from a secret, lives on tmpfs, is remov
 test('release.yml: the four files, the build log and the JSON summary go to the release', () => {
   const job = release.jobs.release as Obj;
   const attach = String(steps(job).find((s) => /gh release create/.test(s.run ?? ''))?.run);
+  assert.match(attach, /gh release create "\$GITHUB_REF_NAME" .*"\$@"/);
+  assert.match(attach, /gh release upload "\$GITHUB_REF_NAME" --clobber "\$@"/);
   for (const glob of ['out/*.xz ', 'out/*.xz.meta', 'out/*.xz.skein ', 'out/*.xz.skein.sig', 'out/*.build.log', 'out/*.summary.json']) {
     assert.ok(attach.includes(glob), `attaches ${glob.trim()}`);
   }
