@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from '@cdktf/hcl2json';
 import { fixtureProject, SHIPPED_JOB } from './fixture.js';
-import { POT_DRIVER_OPTION_NAMES } from '../../pipeline/nomad/driver-options.js';
+import { POT_DRIVER_OPTION_NAMES, POT_DRIVER_OPTIONS } from '../../pipeline/nomad/driver-options.js';
 import { checkJob } from '../../pipeline/nomad/check.js';
 import { EXAMPLE_REPO_URL, renderJobFor } from '../../pipeline/nomad/job-file.js';
 import { IMAGE_PARAMETERS, SECRET_PARAMETERS } from '../../pipeline/nomad/parameters.js';
@@ -84,4 +84,10 @@ test('shipped job passes its own check', async () => {
   assert.deepEqual(result.notes, []);
   assert.equal(result.parameters.MYSHAREDSECRET, 'template');
   assert.equal(result.parameters.DOMAIN, 'env');
+});
+
+test('the driver option list is nomad-pot-driver 0.10.0\'s schema', () => {
+  // driver/driver.go taskConfigSpec; image, pot and tag are the required ones
+  assert.deepEqual([...POT_DRIVER_OPTION_NAMES].sort(), ['args', 'attributes', 'command', 'copy', 'extra_hosts', 'image', 'mount', 'mount_read_only', 'network_mode', 'port_map', 'pot', 'tag']);
+  assert.deepEqual(POT_DRIVER_OPTIONS.filter((o) => o.required).map((o) => o.name), ['image', 'pot', 'tag']);
 });
