@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { POT_NAME, TAG, artifactNames, sandbox, waitForLine } from './builder-sandbox.js';
@@ -83,7 +83,7 @@ test('SIGINT during create: the running pot is stopped, the pot destroyed, exit 
   const s = sandbox();
   const r = await s.build([], { POT_STANDIN_HANG: 'create' }, {
     onSpawn: (child) => {
-      waitForLine(s.potLog, /hanging in create/).then(() => child.kill('SIGINT'), (e) => { child.kill('SIGKILL'); throw e; });
+      waitForLine(s.potLog, /hanging in create/).then(() => child.kill('SIGINT'), () => child.kill('SIGKILL'));
     },
   });
   assert.equal(r.code, 130, r.stderr);
@@ -161,4 +161,29 @@ test('the real flavours/ build end to end (their scripts recorded, not run: they
   assert.ok(existsSync(join(s.installDir, 'matrix-synapse-nomad.d', 'cook')), 'payload staged flat into the flavour folder');
   const listing = execFileSync('sh', ['-c', `xz -dc "$1" | tar -tf -`, 'sh', join(s.output, artifactNames()[0]!)], { encoding: 'utf8' });
   assert.match(listing, /matrix-synapse-nomad\.d\/cook/);
+});
+
+test('a failure after the files reached their final names (sign) removes them again', async () => {
+  const s = sandbox();
+  const badKey = join(s.dir, 'bad.sec');
+  writeFileSync(badKey, 'not a key\n');
+  const r = await s.build(['--sign-key', badKey]);
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: sign failed: /);
+  assert.ok(s.calls().some((l) => l.startsWith('pot export')), 'the export had happened');
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
+  assert.deepEqual(s.pots(), []);
+});
+
+test('SIGTERM during export: exit 143, the partial export and the pot are gone', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_HANG: 'export' }, {
+    onSpawn: (child) => {
+      waitForLine(s.potLog, /hanging in export/).then(() => child.kill('SIGTERM'), () => child.kill('SIGKILL'));
+    },
+  });
+  assert.equal(r.code, 143, r.stderr);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: build interrupted by SIGTERM during export; the build pot was destroyed/);
+  assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`], 'no staging folder, no artifacts');
+  assert.deepEqual(s.pots(), []);
 });
