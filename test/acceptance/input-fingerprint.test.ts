@@ -72,6 +72,18 @@ describe('last published tag', () => {
     assert.equal((await readLastPublished(`file://${dir}`, POT))?.tag, '0.10.10');
   });
 
+  it("reads the publisher's index (format pot-image-repository/1, files.packages = {name, size})", async () => {
+    const name = `${POT}_0.11.0.packages.json`;
+    const dir = repoWith(
+      { format: 'pot-image-repository/1', updated: '2026-11-26T00:00:00Z', pots: { [POT]: { tags: { '0.11.0': { tag: '0.11.0', files: { xz: { name: `${POT}_0.11.0.xz`, size: 1 }, packages: { name, size: 10 } }, skein: 'ab', signed: false, keyFingerprint: null, published: '2026-11-26T00:00:00Z', freebsdRelease: '13.0', imageVersion: '0.11.0' } } } } },
+      { [name]: { inputs: { fingerprint: 'sha256:pub' }, packages: [] } },
+    );
+    const last = await readLastPublished(dir, POT);
+    assert.equal(last?.tag, '0.11.0');
+    assert.equal(last?.fingerprint, 'sha256:pub');
+    assert.equal(last?.source, join(dir, name));
+  });
+
   it('reads a list of tag entries and a fingerprint recorded in the index itself', async () => {
     const dir = repoWith({ pots: { [POT]: { tags: [{ tag: '0.11.0', inputs: { fingerprint: 'sha256:idx' }, files: { packages: 'custom.json' } }, { tag: '0.2.0' }] } } });
     const last = await readLastPublished(dir, POT);
