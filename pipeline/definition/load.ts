@@ -41,11 +41,17 @@ export function findProjectRoot(from = process.cwd()): string {
 
 type Raw = Record<string, unknown>;
 
-function section(raw: Raw, key: string): Raw {
+/** A mapping section; with `known`, a misspelt field (e.g. freebsd.relase) is an error, not silently ignored. */
+function section(raw: Raw, key: string, known?: readonly string[]): Raw {
   const v = raw[key];
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     throw new InputError(`${key}: expected a mapping of fields, got '${String(v)}'`);
+  }
+  for (const field of Object.keys(v)) {
+    if (known && !known.includes(field)) {
+      throw new InputError(`${key}.${field}: unknown field; ${key} takes ${known.join(', ')}`);
+    }
   }
   return v as Raw;
 }
@@ -125,7 +131,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
-  const fbsd = section(raw, 'freebsd');
+  const fbsd = section(raw, 'freebsd', ['release', 'arch']);
   const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
   const parsedRelease = parseRelease(release, overrides.release !== undefined ? '--release' : 'freebsd.release');
   const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
@@ -133,7 +139,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.arch !== undefined ? '--arch' : 'freebsd.arch'}: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
   }
 
-  const flv = section(raw, 'flavours');
+  const flv = section(raw, 'flavours', ['source', 'install_dir', 'before', 'chain']);
   const sourceRel = overrides.flavourDir ?? str(flv.source, 'flavours.source', 'flavours');
   const source = resolve(projectRoot, sourceRel);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
@@ -149,13 +155,13 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const before = stringList(flv.before, 'flavours.before', ['fbsd-update']);
   const chain = resolveChain(flavour, source, flv.chain);
 
-  const pot = section(raw, 'pot');
+  const pot = section(raw, 'pot', ['network']);
   const network = overrides.network ?? str(pot.network, 'pot.network', 'public-bridge');
   if (!(POT_NETWORKS as readonly string[]).includes(network)) {
     throw new InputError(`pot.network: '${network}' is not a pot network type; use one of ${POT_NETWORKS.join(', ')}`);
   }
 
-  const exp = section(raw, 'export');
+  const exp = section(raw, 'export', ['compression', 'output']);
   const levelText = overrides.compression ?? str(exp.compression, 'export.compression', '6');
   if (!/^[0-9]$/.test(levelText)) {
     throw new InputError(`export.compression: '${levelText}' is not an xz level; use a whole number from 0 to 9`);
