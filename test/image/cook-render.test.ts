@@ -304,6 +304,13 @@ describe('cook refuses bad parameters', { skip }, () => {
     }
   });
 
+  it('the CHANGEME placeholder (which the rc script refuses) is named', async () => {
+    const r = await cook({ ...MINIMAL, MYSHAREDSECRET: 'CHANGEME-CHANGEME-CHANGEME' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /MYSHAREDSECRET \(-s\) still contains the placeholder CHANGEME/);
+    assertNoSecrets(r, ['CHANGEME-CHANGEME-CHANGEME']);
+  });
+
   it('unknown flags and flags without value', async () => {
     const r = await cook(MINIMAL, { flags: ['-q', '-d'] });
     assert.equal(r.code, 2);

@@ -238,7 +238,33 @@ check_storage() {
 	fi
 }
 
+# The port's rc script refuses to start Synapse while its config contains
+# CHANGEME (the sample's placeholder): catch that here, by name.
+check_placeholders() {
+	for pair in "DOMAIN -d" "ALERTEMAIL -a" "MYSHAREDSECRET -s" "SMTPHOST -h" "SMTPUSER -u" \
+		"SMTPPASS -c" "SMTPFROM -f" "LDAPSERVER -l" "LDAPPASSWORD -b" "LDAPDOMAIN -t" "SSLEMAIL -y"; do
+		name=${pair% *}
+		case $name in
+		DOMAIN) value=$DOMAIN ;;
+		ALERTEMAIL) value=$ALERTEMAIL ;;
+		MYSHAREDSECRET) value=$MYSHAREDSECRET ;;
+		SMTPHOST) value=$SMTPHOST ;;
+		SMTPUSER) value=$SMTPUSER ;;
+		SMTPPASS) value=$SMTPPASS ;;
+		SMTPFROM) value=$SMTPFROM ;;
+		LDAPSERVER) value=$LDAPSERVER ;;
+		LDAPPASSWORD) value=$LDAPPASSWORD ;;
+		LDAPDOMAIN) value=$LDAPDOMAIN ;;
+		*) value=$SSLEMAIL ;;
+		esac
+		case $value in
+		*CHANGEME*) problem "$name (${pair#* }) still contains the placeholder CHANGEME; put the real value in the job" ;;
+		esac
+	done
+}
+
 validate_params() {
+	check_placeholders
 	check_booleans
 	check_required
 	check_ip
