@@ -24,6 +24,12 @@ export const SYNAPSE_CONFIG = '/usr/local/etc/matrix-synapse/homeserver.yaml';
 
 export interface SmokeTestOptions {
   runner: CommandRunner;
+  /**
+   * Runner for stop/destroy/log reading. After Ctrl-C the build's runner refuses
+   * new commands, but the clone must still go (it also pins the built pot's
+   * snapshot). Default: `runner.inner` when the runner wraps one, else `runner`.
+   */
+  cleanupRunner?: CommandRunner;
   /** The built (stopped, snapshotted) pot. */
   pot: string;
   settings: SmokeSettings;
@@ -206,9 +212,10 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     const logs: { file: string; lines: string[] }[] = [];
     const problems: string[] = [];
     // Clean-up commands must never throw past here (e.g. pot vanished from PATH).
+    const cleaner = o.cleanupRunner ?? (runner as { inner?: CommandRunner }).inner ?? runner;
     const quiet = async (command: string, args: string[], purpose?: string): Promise<RunResult> => {
       try {
-        return await runner.run(command, args, { allowFailure: true, secrets, purpose });
+        return await cleaner.run(command, args, { allowFailure: true, secrets, purpose });
       } catch (error) {
         return { command, args, exitCode: -1, stdout: '', stderr: oneLine(error), durationMs: 0 };
       }

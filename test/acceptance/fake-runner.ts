@@ -61,7 +61,15 @@ export class FakeRunner implements CommandRunner {
     return this.calls.filter((c) => c.command === 'pot').map((c) => c.args[0]!);
   }
 
-  abort(): void {}
+  /** What abort() does to `pot start` on a real runner: the process is killed (the jail itself keeps running). */
+  stopAll(): void {
+    for (const [p, wake] of this.stops) wake(this.done('pot', ['start', '-p', p], 143, '', 'killed by SIGTERM'));
+    this.stops.clear();
+  }
+
+  abort(): void {
+    this.stopAll();
+  }
 
   async run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
     this.calls.push({ command, args, options });

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS, type SmokeSettings } from '../../pipeline/acceptance/settings.js';
 import { SmokeTestFailure, runSmokeTest, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
 import { registrationMac } from '../../pipeline/acceptance/synapse-checks.js';
+import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.js';
 import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FakeRunner, type FakeRunnerOptions } from './fake-runner.js';
@@ -176,6 +177,22 @@ describe('smoke test', () => {
     const error = await failureOf(s.run());
     assert.match(error.message, /could not mount the scratch folder at \/mnt/);
     assert.ok(!s.runner.potVerbs().includes('start'));
+    assert.ok(s.runner.potVerbs().includes('destroy'));
+    assertCleanedUp(s);
+  });
+
+  it('still stops and destroys the clone after Ctrl-C, when the build runner refuses new commands', async () => {
+    const s = await setup({ health: 'down' }, {}, { timeoutSeconds: 30 });
+    const interruptible = new InterruptibleRunner(s.runner);
+    const t0 = Date.now();
+    const running = s.run({ runner: interruptible });
+    // Interrupt once the clone has started, as a user pressing Ctrl-C would.
+    while (!s.runner.potVerbs().includes('start')) await new Promise((r) => setImmediate(r));
+    interruptible.interrupt('SIGINT');
+    s.runner.stopAll();
+    const error = await failureOf(running);
+    assert.match(error.message, /cook exited|interrupted/);
+    assert.ok(Date.now() - t0 < 10_000);
     assert.ok(s.runner.potVerbs().includes('destroy'));
     assertCleanedUp(s);
   });
