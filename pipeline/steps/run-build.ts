@@ -132,13 +132,18 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
     preexisting: options.dryRun ? [] : [...finalArtifactPaths({ artifacts } as BuildContext), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
   };
 
-  // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at once.
+  // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at
+  // once, but only after a grace period: under `npm run`, Ctrl-C reaches us twice (from the terminal's
+  // process group and forwarded by npm), and that must not skip the cleanup.
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (ctx.interrupted) {
+      if (Date.now() - firstSignalAt < 2000) return;
       io.stderr.write(`pot-image: ${signal} again, exiting without cleanup; remove the pot with: pot destroy -F -p ${definition.potName}\n`);
       process.exit(130);
     }
     ctx.interrupted = signal;
+    firstSignalAt = Date.now();
     runner.interrupt(signal);
   };
   process.on('SIGINT', onSignal);

@@ -83,7 +83,8 @@ test('SIGINT during create: the running pot is stopped, the pot destroyed, exit 
   const s = sandbox();
   const r = await s.build([], { POT_STANDIN_HANG: 'create' }, {
     onSpawn: (child) => {
-      waitForLine(s.potLog, /hanging in create/).then(() => child.kill('SIGINT'), () => child.kill('SIGKILL'));
+      // Twice, as under `npm run` (terminal process group + npm forwarding): cleanup must still run.
+      waitForLine(s.potLog, /hanging in create/).then(() => { child.kill('SIGINT'); child.kill('SIGINT'); }, () => child.kill('SIGKILL'));
     },
   });
   assert.equal(r.code, 130, r.stderr);
