@@ -2,9 +2,9 @@
 // followed by the .meta bytes (`cat F F.meta | skein1024 -q`). Computed while
 // the .xz streams past (being written, read, uploaded or downloaded), so an
 // image is never read twice.
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
+import { fileChunks } from './file-chunks.js';
 import { Skein1024 } from './skein1024.js';
 
 export class ImageDigest {
@@ -47,7 +47,7 @@ export async function digestImageStream(xz: AsyncIterable<Uint8Array>, meta: Uin
 /** Digest of the files on disk; a missing .meta counts as empty. */
 export async function digestImageFiles(xzPath: string, metaPath?: string): Promise<string> {
   const digest = new ImageDigest();
-  for await (const chunk of createReadStream(xzPath, { highWaterMark: 1 << 20 })) digest.addXz(chunk as Buffer);
+  for await (const chunk of fileChunks(xzPath)) digest.addXz(chunk);
   let meta: Uint8Array | null = null;
   if (metaPath) {
     try {

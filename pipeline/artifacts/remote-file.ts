@@ -11,6 +11,8 @@ import { resolve as resolvePath, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
+import { fileChunks } from './file-chunks.js';
+import { garbagePacer } from './garbage-pacer.js';
 
 export interface FetchPolicy {
   /** A transfer that delivers no bytes for this long fails (ms). */
@@ -49,7 +51,8 @@ export interface ImageLocation {
 export interface StreamSink {
   /** Bytes so far; used to resume. */
   received(): number;
-  write(chunk: Buffer): void;
+  /** The chunk is only valid during the call. */
+  write(chunk: Uint8Array): void;
   /** Forget everything received: the transfer starts again from byte 0. */
   restart(): void;
   /** Total size when known. */
@@ -99,7 +102,7 @@ class FolderLocation implements ImageLocation {
   async stream(name: string, sink: StreamSink): Promise<void> {
     const { path, size } = await this.open(name);
     sink.total?.(size);
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) sink.write(chunk as Buffer);
+    for await (const chunk of fileChunks(path)) sink.write(chunk);
   }
 }
 
@@ -220,7 +223,11 @@ class HttpLocation implements ImageLocation {
       if (res.status === 200 && from > 0) sink.restart(); // server ignored the range: start over
       const length = Number(res.headers['content-length']);
       if (Number.isFinite(length)) sink.total?.((res.status === 206 ? from : 0) + length);
-      for await (const chunk of res.body) sink.write(chunk as Buffer);
+      const pace = garbagePacer();
+      for await (const chunk of res.body) {
+        sink.write(chunk as Buffer);
+        pace((chunk as Buffer).length);
+      }
       if (!res.body.complete) {
         throw Object.assign(new Error('connection closed before the end of the file'), { code: 'ECONNRESET' });
       }

@@ -1,11 +1,16 @@
-import { createReadStream } from 'node:fs';
 import type { Command } from '../command.js';
 import { InputError, oneLine } from '../../errors.js';
+import { fileChunks } from '../../artifacts/file-chunks.js';
+import { garbagePacer } from '../../artifacts/garbage-pacer.js';
 import { Skein1024, skeinLine } from '../../artifacts/skein1024.js';
 
-async function digestOf(source: NodeJS.ReadableStream | AsyncIterable<Buffer>): Promise<string> {
+async function digestOf(source: AsyncIterable<Uint8Array>): Promise<string> {
   const skein = new Skein1024();
-  for await (const chunk of source as AsyncIterable<Buffer>) skein.update(chunk);
+  const pace = garbagePacer();
+  for await (const chunk of source) {
+    skein.update(chunk);
+    pace(chunk.length);
+  }
   return skein.hexDigest();
 }
 
@@ -35,7 +40,7 @@ const command: Command = {
     let failed = 0;
     for (const file of args.positionals) {
       try {
-        const source = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+        const source = file === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(file);
         process.stdout.write(skeinLine(await digestOf(source)));
       } catch (error) {
         failed++;

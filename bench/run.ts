@@ -1,0 +1,19 @@
+// `npm run bench`: every bench/*.bench.ts, one after the other (they measure
+// throughput, so never in parallel), each in its own process.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benches = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+let failed = 0;
+for (const file of benches) {
+  console.log(`\n== ${file}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, file)], { stdio: 'inherit', cwd: join(here, '..') });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`${file} exited ${r.status ?? r.signal}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;
