@@ -48,6 +48,8 @@ export interface JailRun {
   /** Folder mounted at /mnt (default: OUT/mnt). */
   mnt?: string;
   mntReadOnly?: boolean;
+  /** Own network namespace (loopback only): servers can use their real ports. */
+  privateNetwork?: boolean;
   /** Trees laid into the root before the command runs (the image first). */
   seeds?: string[];
   command: string[];
@@ -63,6 +65,7 @@ export function runInJail(run: JailRun): Promise<RunResult> {
   const args = ['--out', run.out, '--stand-ins', STAND_INS];
   if (run.mnt) args.push('--mnt', run.mnt);
   if (run.mntReadOnly) args.push('--mnt-read-only');
+  if (run.privateNetwork) args.push('--private-network');
   for (const seed of run.seeds ?? []) args.push('--seed', seed);
   args.push('--', ...run.command);
   return new Promise((resolvePromise, reject) => {

@@ -3,7 +3,8 @@
 # pot jail, so the image's own scripts (cook, the flavour script) run unchanged
 # on Linux. Used by `npm run cook:render` and the image tests; needs root.
 #
-# usage: jail-sandbox.sh --out DIR [--mnt DIR] [--mnt-read-only] [--seed DIR]... [--stand-ins DIR] -- COMMAND [ARG...]
+# usage: jail-sandbox.sh --out DIR [--mnt DIR] [--mnt-read-only] [--seed DIR]... [--stand-ins DIR]
+#                        [--private-network] -- COMMAND [ARG...]
 #
 # Inside a private mount namespace, / is the host's root seen through an
 # overlay whose upper layer is a fresh tmpfs: every write lands there, nothing
@@ -13,6 +14,8 @@
 # (and its jail/ subfolder) come first on PATH. When COMMAND ends, whatever it
 # wrote is copied to --out at its real paths and its exit code is returned.
 # SIGTERM/SIGINT sent to this process group reach COMMAND directly.
+# --private-network gives the command its own network namespace with only
+# loopback up, so servers inside can use their real ports (80, 443, 8008).
 set -eu
 PATH=/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 
@@ -24,7 +27,13 @@ die() {
 if [ "${JAIL_SANDBOX_NS:-}" != 1 ]; then
 	[ "$(id -u)" -eq 0 ] || die "needs root (it uses a mount namespace and an overlay)"
 	command -v unshare >/dev/null 2>&1 || die "needs unshare (util-linux)"
-	JAIL_SANDBOX_NS=1 exec unshare --mount --propagation private "$0" "$@"
+	net=""
+	for arg in "$@"; do
+		[ "$arg" = "--" ] && break
+		[ "$arg" = "--private-network" ] && net="--net"
+	done
+	# shellcheck disable=SC2086 # $net is empty or one flag
+	JAIL_SANDBOX_NS=1 exec unshare --mount --propagation private $net "$0" "$@"
 fi
 
 FRESH_DIRS="usr/local root tmp var/log var/run var/db"
@@ -51,6 +60,7 @@ parse_args() {
 			shift
 			;;
 		--stand-ins) STAND_INS=$2; shift ;;
+		--private-network) ip link set lo up ;;
 		--) shift; break ;;
 		*) die "unknown argument $1" ;;
 		esac
@@ -65,6 +75,7 @@ parse_args() {
 
 # Fresh folders hide the host's copy (overlayfs "opaque" directories).
 make_fresh_dirs() {
+	chmod 0755 "$STAGE/up" # a jail's / (a seed's root may have come from mkdtemp)
 	for d in $FRESH_DIRS; do
 		mkdir -p "$STAGE/up/$d"
 	done

@@ -3,9 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInJail } from '../../scripts/cook-render.js';
+import { PROJECT_ROOT, runInJail } from '../../scripts/cook-render.js';
 import { tempDir } from '../helpers/tmp.js';
 import { cook, jailUnavailable, MINIMAL, type Rendered } from './jail.js';
 
@@ -26,6 +26,29 @@ function testCertificate(mnt: string, domain: string): void {
   mkdirSync(dir, { recursive: true });
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', `/CN=${domain}`,
     '-keyout', join(dir, 'privkey.pem'), '-out', join(dir, 'fullchain.pem')], { stdio: 'ignore' });
+}
+
+const PROBE = join(PROJECT_ROOT, 'test', 'image', 'nginx-probe.sh');
+
+/** Serve the rendered tree with Debian's nginx and a stand-in Synapse in a private network; NAME -> response. */
+async function probe(r: Rendered, mode: 'http' | 'tls', mnt = join(r.out, 'mnt')): Promise<Map<string, { status: number; headers: string; body: string }>> {
+  const seed = tempDir('probe-seed-');
+  mkdirSync(join(seed, 'tmp'));
+  copyFileSync(PROBE, join(seed, 'tmp', 'nginx-probe.sh'));
+  const result = await runInJail({
+    out: join(tempDir('probe-'), 'tree'), mnt, seeds: [r.out, seed], privateNetwork: true,
+    command: ['sh', '/tmp/nginx-probe.sh', mode],
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const responses = new Map<string, { status: number; headers: string; body: string }>();
+  for (const block of result.stdout.split(/^=== /m).slice(1)) {
+    const name = block.slice(0, block.indexOf('\n'));
+    const response = block.slice(name.length + 1).replace(/\r/g, '');
+    const split = response.indexOf('\n\n');
+    const headers = response.slice(0, split);
+    responses.set(name, { status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(headers)?.[1] ?? 0), headers, body: response.slice(split + 2).trim() });
+  }
+  return responses;
 }
 
 function proxyBlock(r: Rendered): string {
@@ -88,5 +111,43 @@ describe('nginx configuration', { skip }, () => {
     const base = 'usr/local/www/matrix-well-known/.well-known/matrix';
     assert.deepEqual(JSON.parse(r.file(`${base}/server`)), { 'm.server': 'chat.example.net:443' });
     assert.deepEqual(JSON.parse(r.file(`${base}/client`)), { 'm.homeserver': { base_url: 'https://chat.example.net' } });
+  });
+
+  it('serves the rendered config for real (NOSSL): well-known JSON with CORS, /health and Matrix through to Synapse', async () => {
+    const r = await cook(MINIMAL);
+    const got = await probe(r, 'http');
+    const server = got.get('well-known-server')!;
+    assert.equal(server.status, 200);
+    assert.match(server.headers, /^content-type: application\/json/im);
+    assert.match(server.headers, /^access-control-allow-origin: \*/im);
+    assert.deepEqual(JSON.parse(server.body), { 'm.server': 'example.com:443' });
+    assert.deepEqual(JSON.parse(got.get('well-known-client')!.body), { 'm.homeserver': { base_url: 'https://example.com' } });
+    assert.equal(got.get('health')!.body, 'OK');
+    const seen = JSON.parse(got.get('matrix')!.body);
+    assert.equal(seen.path, '/_matrix/client/versions');
+    assert.equal(seen.headers['x-forwarded-proto'], 'https', 'the TLS proxy in front is believed');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(seen.headers.host, 'example.com');
+    assert.equal(JSON.parse(got.get('synapse-client')!.body).path, '/_synapse/client/new_user_consent');
+    assert.equal(JSON.parse(got.get('federation-8448')!.body).path, '/_matrix/federation/v1/version');
+    assert.equal(got.get('acme')!.status, 404, 'no ACME webroot without TLS');
+  });
+
+  it('serves the rendered config for real (TLS): redirects, ACME and /health on 80; HTTPS on 443 and 8448', async () => {
+    const mnt = tempDir();
+    testCertificate(mnt, 'example.com');
+    const r = await cook({ ...MINIMAL, NOSSL: 'false', SSLEMAIL: 'ssl@example.com' }, { mnt });
+    const got = await probe(r, 'tls', mnt);
+    const redirect = got.get('redirect')!;
+    assert.equal(redirect.status, 301);
+    assert.match(redirect.headers, /^location: https:\/\/example\.com\/_matrix\/client\/versions/im);
+    assert.equal(got.get('health')!.body, 'OK');
+    assert.equal(got.get('acme')!.body, 'token-content');
+    const wk = got.get('https-well-known')!;
+    assert.match(wk.headers, /^access-control-allow-origin: \*/im);
+    assert.deepEqual(JSON.parse(wk.body), { 'm.homeserver': { base_url: 'https://example.com' } });
+    const seen = JSON.parse(got.get('https-matrix')!.body);
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+    assert.equal(JSON.parse(got.get('https-federation-8448')!.body).path, '/_matrix/key/v2/server');
   });
 });
