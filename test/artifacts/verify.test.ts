@@ -227,3 +227,18 @@ test('the image digest is one pass over the .xz: tap, stream and files agree wit
   copyFileSync(xzPath, join(dir, 'lonely.xz'));
   assert.equal(await digestImageFiles(join(dir, 'lonely.xz'), join(dir, 'lonely.xz.meta')), skein1024Hex(readFileSync(xzPath)));
 });
+
+test('on a terminal, the .xz download shows a progress line with bytes, total and rate', async () => {
+  await publish('progress', { size: 2_000_000 });
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('../helpers/cli.js');
+  const cli = `node --import tsx ${CLI} verify --url ${urlOf('progress')} --pot ${POT} --tag ${TAG}`;
+  const child = spawn('script', ['-qec', cli, '/dev/null'], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdin.end();
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 128)));
+  assert.equal(code, 0, output);
+  assert.match(output, new RegExp(`${BASE.replace(/\./g, '\\.')}\\.xz \\[#+\\] 1\\.9 MiB / 1\\.9 MiB 100% [0-9.]+ [KMG]?i?B/s`));
+  assert.match(output, /OK .*digest matches/);
+});
