@@ -73,6 +73,8 @@ describe('cook renders homeserver.yaml', { skip }, () => {
     assert.equal(r.mode('mnt/synapse/keys/signing.key'), 0o600);
     assert.equal(r.mode('mnt/synapse/secrets/macaroon_secret_key'), 0o600);
     assert.ok(r.exists('usr/local/etc/pot-is-seasoned'));
+    // Synapse's own interpreter, found from the shebang of the package's synctl.
+    assert.match(r.stdout, /rendered by \/\S*python3\.\d+\)/);
     assertSchemaValid(hs);
     assertNoSecrets(r, [SHARED_SECRET, hs.macaroon_secret_key, hs.form_secret]);
   });
