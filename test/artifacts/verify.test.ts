@@ -242,3 +242,27 @@ test('on a terminal, the .xz download shows a progress line with bytes, total an
   assert.match(output, new RegExp(`${BASE.replace(/\./g, '\\.')}\\.xz \\[#+\\] 1\\.9 MiB / 1\\.9 MiB 100% [0-9.]+ [KMG]?i?B/s`));
   assert.match(output, /OK .*digest matches/);
 });
+
+test('an https:// base URL works (self-signed certificate trusted through NODE_EXTRA_CA_CERTS)', async () => {
+  const certDir = tempDir();
+  const key = join(certDir, 'key.pem');
+  const cert = join(certDir, 'cert.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  assert.equal(made.status, 0, String(made.stderr));
+  await publish('tls', { key: 'good' });
+  const tlsServer = await startStaticServer(root, { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') });
+  try {
+    const args = ['verify', '--url', `${tlsServer.url}tls/`, '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub];
+    const trusted = await runCli(args, { env: { NODE_EXTRA_CA_CERTS: cert } });
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.match(trusted.stdout, /^OK /);
+    // without trusting the certificate the fetch fails, in one line, without retries
+    const untrusted = await runCli(args);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /verify failed: cannot fetch https:\/\/127\.0\.0\.1:\d+\/tls\/.*\.xz\.skein: .*(certificate|SELF_SIGNED)/i);
+    assert.equal(tlsServer.requests.filter((l) => l.endsWith('.skein')).length, 1);
+  } finally {
+    await tlsServer.close();
+  }
+});

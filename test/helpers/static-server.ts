@@ -4,7 +4,8 @@
 // some bytes) a given number of times.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, sep } from 'node:path';
 
@@ -28,11 +29,12 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function startStaticServer(folder: string): Promise<StaticServer> {
+/** Serve `folder`; with `tls` (PEM key and certificate) over HTTPS. */
+export async function startStaticServer(folder: string, tls?: { key: string; cert: string }): Promise<StaticServer> {
   const root = normalize(folder + sep);
   const requests: string[] = [];
   const faults = new Map<string, Fault & { left: number }>();
-  const server: Server = createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '');
     const range = req.headers.range;
     requests.push(`${req.method} /${path}${range ? ` ${range}` : ''}`);
@@ -80,11 +82,12 @@ export async function startStaticServer(folder: string): Promise<StaticServer> {
       return;
     }
     createReadStream(file, { start }).pipe(res);
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
     requests,
     fault(name, fault) {
       faults.set(name, { ...fault, left: fault.times ?? 1 });
