@@ -35,19 +35,20 @@ _to_log() {
 	printf '%s %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >>"$COOK_LOG" 2>/dev/null || true
 }
 
+# The log line first: whoever reads a message on stdout finds it in the log.
 log() {
-	printf 'cook: %s\n' "$*"
 	_to_log "$*"
+	printf 'cook: %s\n' "$*"
 }
 
 warn() {
-	printf 'cook: WARNING: %s\n' "$*" >&2
 	_to_log "WARNING: $*"
+	printf 'cook: WARNING: %s\n' "$*" >&2
 }
 
 error() {
-	printf 'cook: ERROR: %s\n' "$*" >&2
 	_to_log "ERROR: $*"
+	printf 'cook: ERROR: %s\n' "$*" >&2
 }
 
 # The last lines of a (log) file, on stdout and in cook.log.
