@@ -216,11 +216,16 @@ class HttpLocation implements ImageLocation {
 
   async stream(name: string, sink: StreamSink): Promise<void> {
     const location = this.locate(name);
+    let validator: string | undefined; // ETag or Last-Modified of the first response
     await this.withRetries(location, async () => {
       const from = sink.received();
-      const res = await this.get(location, from > 0 ? { range: `bytes=${from}-` } : {});
+      // Resume only if the file is unchanged (If-Range); otherwise the server sends all of it again.
+      const headers: Record<string, string> = from > 0 && validator ? { range: `bytes=${from}-`, 'if-range': validator } : {};
+      if (from > 0 && !validator) sink.restart();
+      const res = await this.get(location, headers);
       this.checkStatus(res, location, [200, 206]);
-      if (res.status === 200 && from > 0) sink.restart(); // server ignored the range: start over
+      validator ??= (res.headers.etag ?? res.headers['last-modified']) as string | undefined;
+      if (res.status === 200 && sink.received() > 0) sink.restart(); // no range (or the file changed): start over
       const length = Number(res.headers['content-length']);
       if (Number.isFinite(length)) sink.total?.((res.status === 206 ? from : 0) + length);
       const pace = garbagePacer();

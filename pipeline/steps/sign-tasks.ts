@@ -93,6 +93,9 @@ async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => voi
 export function signTasks(): ListrTask<BuildContext>[] {
   return [{
     title: 'sign: sign the .xz.skein and verify the output folder',
-    task: async (ctx, task) => signAndVerify(ctx, (line) => { task.output = line; }),
+    task: async (ctx, task) => {
+      if (!ctx.definition.sign.key) task.title = 'sign: no key, the image stays UNSIGNED; verify the output folder';
+      await signAndVerify(ctx, (line) => { task.output = line; });
+    },
   }];
 }

@@ -266,3 +266,32 @@ test('an https:// base URL works (self-signed certificate trusted through NODE_E
     await tlsServer.close();
   }
 });
+
+test('a resumed download whose file changed meanwhile starts over instead of mixing versions', async () => {
+  const dir = await publish('changed', { size: 600_000 });
+  const xzPath = join(dir, `${BASE}.xz`);
+  server.fault(`changed/${BASE}.xz`, { cutAfterBytes: 250_000 });
+  // The first response carries the old Last-Modified; change the file's time before the retry.
+  const { utimesSync } = await import('node:fs');
+  const original = readFileSync(xzPath);
+  utimesSync(xzPath, new Date(2001, 0, 1), new Date(2001, 0, 1));
+  let retried = false;
+  const seen: number[] = [];
+  const r = await verifyImage({
+    baseUrl: urlOf('changed'), pot: POT, tag: TAG, retryDelayMs: 10,
+    onProgress: (received) => {
+      seen.push(received);
+      if (!retried && received >= 250_000) {
+        retried = true;
+        utimesSync(xzPath, new Date(), new Date());
+      }
+    },
+  });
+  assert.equal(r.ok, true, r.failure?.message);
+  assert.equal(r.xzBytes, original.length);
+  const xzRequests = server.requests.filter((l) => l.startsWith(`GET /changed/${BASE}.xz`) && !/\.(skein|meta|sig)/.test(l));
+  assert.equal(xzRequests.length, 2);
+  assert.match(xzRequests[1]!, /bytes=250000-/); // asked to resume...
+  // ...but got the whole file (If-Range did not match), so the digest started again from byte 0
+  assert.ok(seen.some((v, i) => i > 0 && v < seen[i - 1]!), 'the byte count went back to the start');
+});

@@ -54,18 +54,24 @@ export async function startStaticServer(folder: string, tls?: { key: string; cer
       if (fault.hang) return;
     }
     let size: number;
+    let lastModified: string;
     try {
       const info = await stat(file);
       if (!info.isFile()) throw new Error('not a file');
       size = info.size;
+      lastModified = info.mtime.toUTCString();
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
     let start = 0;
-    const match = range ? /^bytes=(\d+)-$/.exec(range) : null;
+    // A Range with an If-Range that no longer matches gets the whole file (RFC 9110).
+    const ifRange = req.headers['if-range'];
+    const match = range && (!ifRange || ifRange === lastModified) ? /^bytes=(\d+)-$/.exec(range) : null;
     if (match) start = Math.min(Number(match[1]), size);
-    const headers = { 'content-length': String(size - start), 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+    const headers = {
+      'content-length': String(size - start), 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', 'last-modified': lastModified,
+    };
     if (match) {
       res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${size - 1}/${size}` });
     } else {
