@@ -147,6 +147,8 @@ export interface CookRun {
   authKey?: string;
   /** Extra trees laid over the image (e.g. a previous run's tree, to restart that clone). */
   seeds?: string[];
+  /** Start something else than cook itself (e.g. a tinirc that execs cook); flags are then ignored. */
+  command?: string[];
   /** Default true: cook -r, nothing started. false: the full lifecycle with stand-in services. */
   renderOnly?: boolean;
   echo?: boolean;
@@ -166,7 +168,7 @@ export async function runCook(run: CookRun): Promise<RunResult> {
     const flags = [...(run.renderOnly === false ? [] : ['-r']), ...(run.flags ?? [])];
     return await runInJail({
       out: run.out, mnt: run.mnt, mntReadOnly: run.mntReadOnly, seeds: [image, extra, ...(run.seeds ?? [])],
-      command: ['/usr/local/bin/cook', ...flags],
+      command: run.command ?? ['/usr/local/bin/cook', ...flags],
       env: run.env, echo: run.echo, onSpawn: run.onSpawn,
     });
   } finally { rmSync(extra, { recursive: true, force: true }); }

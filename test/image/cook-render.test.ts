@@ -56,6 +56,7 @@ describe('cook renders homeserver.yaml', { skip }, () => {
     assert.equal(hs.report_stats, false);
     assert.equal(hs.enable_registration, false);
     assert.equal(hs.max_upload_size, '50M');
+    assert.deepEqual(hs.trusted_key_servers, [{ server_name: 'matrix.org' }]);
     for (const key of ['email', 'modules', 'password_providers', 'acme', 'federation_ip_range_blacklist',
       'enable_registration_without_verification', 'registrations_require_3pid', 'tls_certificate_path']) {
       assert.ok(!(key in hs), `${key} must not be set`);
@@ -111,7 +112,7 @@ describe('cook renders homeserver.yaml', { skip }, () => {
     assert.ok(!('enable_registration_without_verification' in hs));
     assert.deepEqual(hs.email, {
       smtp_host: 'mail.example.com', smtp_port: 587, notif_from: 'matrix@example.com',
-      enable_notifs: true, smtp_user: 'mailer', smtp_pass: 'mail-password',
+      smtp_user: 'mailer', smtp_pass: 'mail-password',
     });
     assert.doesNotMatch(r.stderr, /ANYONE can register/);
     assertSchemaValid(hs);
@@ -122,7 +123,7 @@ describe('cook renders homeserver.yaml', { skip }, () => {
     const plain = await cook({ ...MINIMAL, SMTPHOST: '192.0.2.25', SMTPFROM: 'm@example.com' });
     assert.equal(plain.code, 0, plain.output);
     assert.deepEqual(plain.homeserver().email, {
-      smtp_host: '192.0.2.25', smtp_port: 25, notif_from: 'm@example.com', enable_notifs: true,
+      smtp_host: '192.0.2.25', smtp_port: 25, notif_from: 'm@example.com',
     });
     const smtps = await cook({ ...MINIMAL, SMTPHOST: 'mail.example.com', SMTPPORT: '465', SMTPFROM: 'm@example.com' });
     assert.equal(smtps.homeserver().email.force_tls, true);
@@ -221,6 +222,19 @@ describe('cook renders homeserver.yaml', { skip }, () => {
       assert.equal(r.code, 0, `${value}: ${r.output}`);
       assert.equal(r.homeserver().enable_registration, expected, value);
     }
+  });
+
+  it('started the way pot does under Nomad: /tmp/tinirc exports the env, then execs cook', async () => {
+    const seed = tempDir();
+    mkdirSync(join(seed, 'tmp'));
+    writeFileSync(join(seed, 'tmp', 'tinirc'),
+      'export "DOMAIN=tinirc.example.com"\nexport "ALERTEMAIL=a@example.com"\n' +
+      'export "MYSHAREDSECRET=single\'quote #hash | pipe & amp ünï"\nexport "NOSSL=true"\n' +
+      'exec /usr/local/bin/cook -r\n');
+    const r = await cook({}, { seeds: [seed], command: ['sh', '/tmp/tinirc'] });
+    assert.equal(r.code, 0, r.output);
+    assert.equal(r.homeserver().server_name, 'tinirc.example.com');
+    assert.equal(r.homeserver().registration_shared_secret, "single'quote #hash | pipe & amp ünï");
   });
 
   it('outside Nomad, reads /tmp/environment.sh (pot\'s export lines)', async () => {

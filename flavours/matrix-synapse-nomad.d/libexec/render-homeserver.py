@@ -64,7 +64,6 @@ def email_section():
         "smtp_port": port,
         # Synapse expands %(app)s in notif_from: double any literal %.
         "notif_from": param("SMTPFROM").replace("%", "%%"),
-        "enable_notifs": True,
     }
     if port == 465:
         section["force_tls"] = True  # implicit TLS (SMTPS)
@@ -108,6 +107,7 @@ def homeserver():
         "max_upload_size": UPLOAD_LIMIT,
         "signing_key_path": DATA + "/keys/signing.key",
         "trusted_key_servers": [{"server_name": "matrix.org"}],
+        "suppress_key_server_warning": True,
         "admin_contact": "mailto:" + param("ALERTEMAIL"),
         "registration_shared_secret": param("MYSHAREDSECRET"),
         "macaroon_secret_key": stored_secret("macaroon_secret_key"),
