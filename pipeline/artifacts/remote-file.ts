@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { resolve as resolvePath, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
 import { fileChunks } from './file-chunks.js';
@@ -169,7 +169,7 @@ class HttpLocation implements ImageLocation {
       try {
         return await attempt(n);
       } catch (error) {
-        if (error instanceof MissingFile) throw error;
+        if (error instanceof MissingFile || error instanceof FetchFailed) throw error;
         if (error instanceof RetryableStatus) {
           lastStatus = error.status;
           lastDetail = `HTTP ${error.status}`;
@@ -244,9 +244,4 @@ class RetryableStatus extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
-}
-
-/** A folder path as a file:// URL (for messages and tests). */
-export function folderUrl(folder: string): string {
-  return pathToFileURL(resolvePath(folder)).toString();
 }

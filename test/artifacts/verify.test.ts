@@ -295,3 +295,13 @@ test('a resumed download whose file changed meanwhile starts over instead of mix
   // ...but got the whole file (If-Range did not match), so the digest started again from byte 0
   assert.ok(seen.some((v, i) => i > 0 && v < seen[i - 1]!), 'the byte count went back to the start');
 });
+
+test('an oversized .skein is refused without reading it all, and without retrying', async () => {
+  const dir = await publish('huge-skein');
+  writeFileSync(join(dir, `${BASE}.xz.skein`), Buffer.alloc(200_000, 0x61));
+  server.requests.length = 0;
+  const r = await verifyImage({ baseUrl: urlOf('huge-skein'), pot: POT, tag: TAG, retryDelayMs: 5 });
+  assert.equal(r.failure?.step, 'skein');
+  assert.equal(r.failure?.message, `cannot fetch ${server.url}huge-skein/${BASE}.xz.skein: more than the 65536 bytes expected`);
+  assert.equal(server.requests.length, 1);
+});
