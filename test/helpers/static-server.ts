@@ -3,7 +3,7 @@
 // misbehave for chosen paths (fail with a status, or cut the connection after
 // some bytes) a given number of times.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -82,9 +82,12 @@ export async function startStaticServer(folder: string, tls?: { key: string; cer
       return;
     }
     if (fault?.cutAfterBytes !== undefined) {
-      const stream = createReadStream(file, { start, end: start + fault.cutAfterBytes - 1 });
-      stream.on('end', () => res.socket?.destroy());
-      stream.pipe(res, { end: false });
+      // Exactly cutAfterBytes reach the client: cut only once they are handed to the kernel.
+      const handle = await open(file, 'r');
+      const part = Buffer.alloc(Math.min(fault.cutAfterBytes, size - start));
+      await handle.read(part, 0, part.length, start);
+      await handle.close();
+      res.write(part, () => res.socket?.destroy());
       return;
     }
     createReadStream(file, { start }).pipe(res);
