@@ -2,12 +2,12 @@
 // scripts/nginx-repository.conf, inside a temp prefix, and stop it afterwards.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './cli.js';
 import { freePort } from './ports.js';
-import { tempDir } from './tmp.js';
 
 export const NGINX = '/usr/sbin/nginx';
 export const REPOSITORY_CONF = join(PROJECT_ROOT, 'scripts', 'nginx-repository.conf');
@@ -19,7 +19,7 @@ export interface NginxOptions {
   tokens?: string[];
   /** Serve this folder instead of a fresh one. */
   root?: string;
-  /** Folder for nginx's config, logs and temp files (default: a tempDir() removed after the test file). */
+  /** Folder for nginx's config, logs and temp files (default: a fresh temp folder, removed by stop()). */
   prefix?: string;
 }
 
@@ -40,7 +40,9 @@ function sshaLine(user: string, password: string): string {
   return `${user}:{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
 }
 
-function waitForPort(port: number, child: ChildProcess, errorLog: string, deadlineMs = 10_000): Promise<void> {
+/** Ready when nginx wrote its pid file (after binding its sockets) and the port answers;
+ *  a port taken meanwhile by another process makes nginx exit, which is reported. */
+function waitUntilListening(port: number, child: ChildProcess, pidFile: string, errorLog: string, deadlineMs = 10_000): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -49,13 +51,17 @@ function waitForPort(port: number, child: ChildProcess, errorLog: string, deadli
         reject(new Error(`nginx exited with ${child.exitCode}: ${log}`));
         return;
       }
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(); });
-      socket.once('error', () => {
-        socket.destroy();
+      const retry = () => {
         if (Date.now() - started > deadlineMs) reject(new Error(`nginx did not listen on 127.0.0.1:${port} within ${deadlineMs} ms`));
         else setTimeout(attempt, 25);
-      });
+      };
+      if (!existsSync(pidFile)) {
+        retry();
+        return;
+      }
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(); });
+      socket.once('error', () => { socket.destroy(); retry(); });
     };
     attempt();
   });
@@ -63,16 +69,26 @@ function waitForPort(port: number, child: ChildProcess, errorLog: string, deadli
 
 /** Start nginx serving a WebDAV repository; call stop() (tests: in after()). */
 export async function startNginx(options: NginxOptions = {}): Promise<NginxServer> {
-  const prefix = options.prefix ?? tempDir('pot-image-nginx-');
+  const prefix = options.prefix ?? mkdtempSync(join(tmpdir(), 'pot-image-nginx-'));
   const root = options.root ?? join(prefix, 'repo');
   mkdirSync(root, { recursive: true });
   for (const sub of ['tmp/proxy', 'tmp/fastcgi', 'tmp/uwsgi', 'tmp/scgi']) mkdirSync(join(prefix, sub), { recursive: true });
-  const port = await freePort();
   const htpasswd = join(prefix, 'htpasswd');
   const tokens = join(prefix, 'tokens.map');
   writeFileSync(htpasswd, Object.entries(options.users ?? {}).map(([u, p]) => sshaLine(u, p) + '\n').join(''));
   writeFileSync(tokens, (options.tokens ?? []).map((t) => `"Bearer ${t}" off;\n`).join(''));
 
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(prefix, root, await freePort(), htpasswd, tokens, options);
+    } catch (error) {
+      // Another process may take the free port before nginx binds it: try another.
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function launch(prefix: string, root: string, port: number, htpasswd: string, tokens: string, options: NginxOptions): Promise<NginxServer> {
   const server = readFileSync(REPOSITORY_CONF, 'utf8')
     .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
     .replaceAll('@ROOT@', root)
@@ -80,13 +96,15 @@ export async function startNginx(options: NginxOptions = {}): Promise<NginxServe
     .replaceAll('@TOKENS@', tokens);
   writeFileSync(join(prefix, 'repository.conf'), server);
   const errorLog = join(prefix, 'error.log');
+  const pidFile = join(prefix, 'nginx.pid');
+  rmSync(pidFile, { force: true });
   // As root (CI), workers must be root too to write the root-owned temp folder;
   // as another user nginx ignores `user` and runs as that user.
   const conf = [
     ...(process.getuid?.() === 0 ? ['user root root;'] : []),
     'worker_processes 2;',
     'daemon off;',
-    `pid ${join(prefix, 'nginx.pid')};`,
+    `pid ${pidFile};`,
     `error_log ${errorLog} warn;`,
     'events { worker_connections 256; }',
     'http {',
@@ -107,10 +125,14 @@ export async function startNginx(options: NginxOptions = {}): Promise<NginxServe
   let stderr = '';
   child.stderr?.on('data', (d) => { stderr += d; });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never leave an nginx behind, even when the test process dies before stop().
+  const killOnExit = () => { child.kill('SIGTERM'); };
+  process.once('exit', killOnExit);
   try {
-    await waitForPort(port, child, errorLog);
+    await waitUntilListening(port, child, pidFile, errorLog);
   } catch (error) {
     child.kill('SIGKILL');
+    process.off('exit', killOnExit);
     throw new Error(`${(error as Error).message} ${stderr}`);
   }
   let stopped = false;
@@ -122,10 +144,12 @@ export async function startNginx(options: NginxOptions = {}): Promise<NginxServe
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.off('exit', killOnExit);
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
+      if (!options.prefix) rmSync(prefix, { recursive: true, force: true });
     },
   };
 }
