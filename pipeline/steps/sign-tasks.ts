@@ -19,6 +19,8 @@ export const UNSIGNED_WARNING = 'the image is UNSIGNED (no sign.key in the image
   + 'Nomad clients with POT_DEFAULT_SIGNATURE_PUBKEY set will refuse to import it; '
   + 'make a key with `pot-image keygen --public K.pub --secret K.sec` and pass --sign-key K.sec';
 
+const NO_KEY_BUT_REQUIRED = 'no signing key and --require-signature was given: set sign.key in the image definition or pass --sign-key K.sec';
+
 /** Decrypt the build's signing key; a protected key takes its passphrase from the environment only (the build is not interactive). */
 async function loadSigningKey(path: string): Promise<{ secret: SecretKey; comment: string }> {
   const enc = await readSecretKeyFile(path);
@@ -43,6 +45,24 @@ async function checkingKey(ctx: BuildContext, secret: SecretKey): Promise<{ key:
   return { key, name: file };
 }
 
+/**
+ * For preflight: fail before the long build if signing is bound to fail at its end
+ * (no key with --require-signature, unreadable or corrupt key, missing or wrong
+ * passphrase, a public key that is not the pair). Does nothing in --dry-run.
+ */
+export async function checkSigningSetup(ctx: BuildContext): Promise<void> {
+  const keyFile = ctx.definition.sign.key;
+  if (!keyFile) {
+    if (ctx.options.requireSignature) {
+      throw new UserError(NO_KEY_BUT_REQUIRED);
+    }
+    return;
+  }
+  if (ctx.options.dryRun) return;
+  const { secret } = await loadSigningKey(keyFile);
+  await checkingKey(ctx, secret);
+}
+
 function verifyCommand(ctx: BuildContext): string {
   const d = ctx.definition;
   const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
@@ -54,7 +74,7 @@ async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => voi
   const keyFile = d.sign.key;
   if (!keyFile) {
     if (ctx.options.requireSignature) {
-      throw new UserError('no signing key and --require-signature was given: set sign.key in the image definition or pass --sign-key K.sec');
+      throw new UserError(NO_KEY_BUT_REQUIRED);
     }
     ctx.warnings.push(UNSIGNED_WARNING);
     setOutput('UNSIGNED image (no signing key)');

@@ -96,3 +96,27 @@ test('--dry-run prints the sign and verify commands instead of running them', as
   assert.match(r.stdout, /pot-image verify --url \S+ --pot matrix-synapse-nomad-amd64-13_0 --tag 1\.2\.3 .*public half of/);
   assert.ok(!existsSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
+
+test('checkSigningSetup (for preflight) catches a bad signing setup before the build', async () => {
+  const { checkSigningSetup } = await import('../../pipeline/steps/sign-tasks.js');
+  const dir = tempDir();
+  const key = keyPair(dir, 'pre', PASS);
+  const other = keyPair(dir, 'pre-other');
+  const ctxFor = (sign: { key?: string; publicKey?: string }, requireSignature = false) =>
+    ({ definition: { sign }, options: { requireSignature, dryRun: false } }) as unknown as Parameters<typeof checkSigningSetup>[0];
+  const saved = process.env.POT_IMAGE_KEY_PASSPHRASE;
+  try {
+    delete process.env.POT_IMAGE_KEY_PASSPHRASE;
+    await checkSigningSetup(ctxFor({}));
+    await assert.rejects(checkSigningSetup(ctxFor({}, true)), /--require-signature/);
+    await assert.rejects(checkSigningSetup(ctxFor({ key: key.sec })), /passphrase-protected: set POT_IMAGE_KEY_PASSPHRASE/);
+    process.env.POT_IMAGE_KEY_PASSPHRASE = 'wrong';
+    await assert.rejects(checkSigningSetup(ctxFor({ key: key.sec })), /incorrect passphrase/);
+    process.env.POT_IMAGE_KEY_PASSPHRASE = PASS;
+    await checkSigningSetup(ctxFor({ key: key.sec, publicKey: key.pub }));
+    await assert.rejects(checkSigningSetup(ctxFor({ key: key.sec, publicKey: other.pub })), /does not belong to the signing key/);
+    await assert.rejects(checkSigningSetup(ctxFor({ key: key.pub })), /is a signify public key/);
+  } finally {
+    if (saved === undefined) delete process.env.POT_IMAGE_KEY_PASSPHRASE; else process.env.POT_IMAGE_KEY_PASSPHRASE = saved;
+  }
+});

@@ -127,3 +127,24 @@ test('pot-image hash names a missing file in one line, still hashes the others, 
   assert.equal(none.code, 2);
   assert.match(none.stderr, /at least one FILE/);
 });
+
+test('hashers are independent: interleaved updates give each its own digest', () => {
+  const a = bytes(200_000, 'a');
+  const b = bytes(150_001, 'b');
+  const ha = new Skein1024();
+  const hb = new Skein1024();
+  for (let i = 0; i < 200_000; i += 70_000) {
+    ha.update(a.subarray(i, i + 70_000));
+    hb.update(b.subarray(i, i + 70_000));
+  }
+  assert.equal(ha.hexDigest(), skein1024Hex(a));
+  assert.equal(hb.hexDigest(), skein1024Hex(b));
+});
+
+test('pot-image hash of a directory says so in one line', async () => {
+  const dir = tempDir();
+  const r = await runCli(['hash', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /is a directory/);
+  assert.equal(r.stdout, '');
+});
