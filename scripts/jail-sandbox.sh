@@ -128,7 +128,15 @@ copy_out() {
 	rmdir "$OUT/.stand-ins" 2>/dev/null || true
 }
 
+# The mounts vanish with the namespace; the (empty) mount point would not.
+# shellcheck disable=SC2317 # run by the EXIT trap
+remove_stage() {
+	umount --recursive --lazy "$STAGE" 2>/dev/null || true
+	rmdir "$STAGE" 2>/dev/null || true
+}
+
 make_stage
+trap remove_stage EXIT
 parse_args "$@"
 shift $(($# - COMMAND_START))
 make_fresh_dirs
