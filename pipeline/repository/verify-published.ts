@@ -2,6 +2,7 @@
 // against the URL clients use. A folder repository without a public URL is served
 // on 127.0.0.1 for the check, the way `pot-image serve` would serve it.
 import { UserError } from '../errors.js';
+import type { PublicKey } from '../artifacts/signify.js';
 import { verifyImage } from '../artifacts/verify.js';
 import { parseTarget } from './open-target.js';
 import { serveRepository } from './serve.js';
@@ -13,12 +14,16 @@ export interface VerifyPublishedOptions {
   to: string;
   /** The URL clients import from; default: `to`. */
   publicUrl?: string;
+  /** signify public key file. */
   publicKey?: string;
+  /** An already-loaded public key instead (e.g. derived from the signing key), named in messages by publicKeyName. */
+  publicKeyObject?: PublicKey;
+  publicKeyName?: string;
   log?: (line: string) => void;
 }
 
 /** Run `pot-image verify` against the published image; throws UserError when it fails. */
-export async function verifyPublished(options: VerifyPublishedOptions): Promise<{ baseUrl: string; signature: string }> {
+export async function verifyPublished(options: VerifyPublishedOptions): Promise<{ baseUrl: string; shown: string; signature: string }> {
   const log = options.log ?? (() => undefined);
   let baseUrl = options.publicUrl;
   let served: Awaited<ReturnType<typeof serveRepository>> | undefined;
@@ -32,7 +37,11 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
     }
   }
   try {
-    const result = await verifyImage({ baseUrl, pot: options.pot, tag: options.tag, publicKeyFile: options.publicKey });
+    const result = await verifyImage({
+      baseUrl, pot: options.pot, tag: options.tag,
+      ...(options.publicKey ? { publicKeyFile: options.publicKey } : {}),
+      ...(options.publicKeyObject ? { publicKey: options.publicKeyObject, publicKeyName: options.publicKeyName } : {}),
+    });
     const shown = served ? `${options.to} (served at ${baseUrl})` : baseUrl;
     if (!result.ok) {
       throw new UserError(`published ${options.pot} ${options.tag}, but the consumer's check from ${shown} failed: ${result.failure?.message ?? 'unknown reason'}`);
@@ -40,7 +49,7 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
     log(result.signature === 'verified'
       ? `verified ${options.pot} ${options.tag} from ${shown}: digest and signature match`
       : `verified ${options.pot} ${options.tag} from ${shown}: digest matches (signature not checked: no public key given)`);
-    return { baseUrl, signature: result.signature };
+    return { baseUrl, shown, signature: result.signature };
   } finally {
     await served?.close();
   }

@@ -1,7 +1,106 @@
+// publish: the build's last steps. Put the signed image into the repository named by
+// publish.to (folder or WebDAV), then run the consumer's check from publish.public_url
+// (default: the target). In --dry-run both describe themselves as pot-image commands.
 import type { ListrTask } from 'listr2';
+import { dirname } from 'node:path';
+import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
+import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
+import { publishImage } from '../repository/publish.js';
+import { verifyPublished } from '../repository/verify-published.js';
+import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
 
-// Placeholder seam; filled in by its issue.
+function skipReason(ctx: BuildContext): string | false {
+  if (ctx.options.noPublish) return 'publish: skipped (--no-publish)';
+  if (!ctx.definition.publish.to) return 'publish: skipped (no publish.to in the image definition)';
+  return false;
+}
+
+function publishCommand(ctx: BuildContext): string {
+  const d = ctx.definition;
+  return [
+    'pot-image publish',
+    `--from ${shellQuote(dirname(ctx.artifacts.xz))}`,
+    `--pot ${shellQuote(d.potName)}`,
+    `--tag ${shellQuote(d.tag)}`,
+    `--to ${shellQuote(d.publish.to!)}`,
+    ...(d.sign.publicKey ? [`--public-key ${shellQuote(d.sign.publicKey)}`] : []),
+    ...(d.publish.publicUrl ? [`--public-url ${shellQuote(d.publish.publicUrl)}`] : []),
+    ...(ctx.options.allowOlder ? ['--allow-older'] : []),
+  ].join(' ');
+}
+
+function verifyCommand(ctx: BuildContext): string {
+  const d = ctx.definition;
+  const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
+  return `pot-image verify --url ${shellQuote(d.publish.publicUrl ?? d.publish.to!)} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+}
+
+/** The key to check the published signature with: sign.public_key, else the public half of sign.key. */
+async function checkingKey(ctx: BuildContext): Promise<{ file?: string; key?: PublicKey; name?: string }> {
+  const d = ctx.definition;
+  if (d.sign.publicKey) return { file: d.sign.publicKey };
+  if (!d.sign.key) return {};
+  const enc = await readSecretKeyFile(d.sign.key);
+  const passphrase = enc.rounds > 0 ? process.env[PASSPHRASE_ENV] ?? null : null;
+  const secret = decryptSecretKey(enc, passphrase, d.sign.key);
+  return { key: publicKeyOf(secret, 'derived'), name: `the public half of ${d.sign.key}` };
+}
+
 export function publishTasks(): ListrTask<BuildContext>[] {
-  return [];
+  return [
+    {
+      title: 'publish: upload the image to the repository',
+      skip: skipReason,
+      task: async (ctx, task) => {
+        const d = ctx.definition;
+        ctx.note(publishCommand(ctx));
+        if (ctx.options.dryRun) return;
+        const result = await publishImage({
+          from: dirname(ctx.artifacts.xz),
+          pot: d.potName,
+          tag: d.tag,
+          to: d.publish.to!,
+          allowOlder: ctx.options.allowOlder,
+          freebsdRelease: d.freebsd.potRelease,
+          log: (line) => { task.output = line; },
+        });
+        ctx.summary.publish = {
+          to: result.location,
+          outcome: result.outcome,
+          uploaded: result.uploaded,
+          alreadyPresent: result.alreadyPresent,
+          skein: result.entry.skein,
+        };
+        task.title = result.outcome === 'unchanged'
+          ? `publish: ${d.potName} ${d.tag} was already in ${result.location} with identical files (no-op)`
+          : `publish: ${d.potName} ${d.tag} is in ${result.location}`;
+      },
+    },
+    {
+      title: 'publish: verify the published image the way a client imports it',
+      skip: skipReason,
+      task: async (ctx, task) => {
+        const d = ctx.definition;
+        ctx.note(verifyCommand(ctx));
+        if (ctx.options.dryRun) return;
+        const key = await checkingKey(ctx);
+        const verified = await verifyPublished({
+          pot: d.potName,
+          tag: d.tag,
+          to: d.publish.to!,
+          publicUrl: d.publish.publicUrl,
+          publicKey: key.file,
+          publicKeyObject: key.key,
+          publicKeyName: key.name,
+          log: (line) => { task.output = line; },
+        });
+        if (verified.signature !== 'verified') {
+          ctx.warnings.push(`the published image's signature was not checked from ${verified.shown}: the image is unsigned or no public key is configured (sign.public_key)`);
+        }
+        ctx.summary.publish = { ...(ctx.summary.publish as object), verifiedFrom: verified.shown, signature: verified.signature };
+        task.title = `publish: verified from ${verified.shown} (${verified.signature === 'verified' ? 'digest and signature' : 'digest'})`;
+      },
+    },
+  ];
 }

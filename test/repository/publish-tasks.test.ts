@@ -1,0 +1,117 @@
+// The build's publish steps: dry-run notes, skipping, publishing the build's
+// artifacts and verifying them from the repository; and `pot-image build`
+// against the pot stand-in ending with the image published and verified.
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Listr } from 'listr2';
+import type { ImageDefinition } from '../../pipeline/definition/types.js';
+import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipeline/steps/context.js';
+import { publishTasks } from '../../pipeline/steps/publish-tasks.js';
+import type { CommandRunner } from '../../pipeline/runner/types.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { FIXTURE_FLAVOURS, STAND_INS } from '../pipeline/builder-sandbox.js';
+import { POT, makeImage, makeKeyPair, readJson } from './fake-image.js';
+
+const base = tempDir('pot-image-publish-tasks-');
+const key = makeKeyPair(base);
+
+function context(output: string, tag: string, publish: ImageDefinition['publish'], options: Partial<BuildOptions> = {}, sign: ImageDefinition['sign'] = {}) {
+  const notes: string[] = [];
+  const definition = {
+    potName: POT, tag, version: tag,
+    freebsd: { release: '13.0', potRelease: '13.0', major: 13, minor: 0, arch: 'amd64' },
+    sign, publish,
+  } as unknown as ImageDefinition;
+  const ctx: BuildContext = {
+    definition,
+    options: { dryRun: false, keep: false, verbose: false, json: false, requireSignature: false, skipSmokeTest: true, rebuild: false, allowOlder: false, noPublish: false, ...options },
+    runner: {} as CommandRunner,
+    artifacts: artifactPaths(output, POT, tag),
+    note: (line) => { notes.push(line); },
+    warnings: [],
+    potCreated: false,
+    summary: {},
+    durations: {},
+  };
+  return { ctx, notes };
+}
+
+async function run(ctx: BuildContext): Promise<void> {
+  await new Listr<BuildContext>(publishTasks(), { ctx, renderer: 'silent', exitOnError: true }).run();
+}
+
+describe('publish steps of the build', () => {
+  it('in --dry-run notes the publish and verify commands and touches nothing', async () => {
+    const repo = join(base, 'dry-repo');
+    const out = makeImage(base, '1.0.0', { key });
+    const { ctx, notes } = context(out, '1.0.0', { to: repo, publicUrl: 'https://images.example.org/msn/' }, { dryRun: true, allowOlder: true }, { publicKey: key.pub });
+    await run(ctx);
+    assert.deepEqual(notes, [
+      `pot-image publish --from ${out} --pot ${POT} --tag 1.0.0 --to ${repo} --public-key ${key.pub} --public-url https://images.example.org/msn/ --allow-older`,
+      `pot-image verify --url https://images.example.org/msn/ --pot ${POT} --tag 1.0.0 --public-key ${key.pub}`,
+    ]);
+    assert.equal(existsSync(repo), false);
+  });
+
+  it('is skipped with --no-publish or without publish.to', async () => {
+    const out = makeImage(base, '1.0.0', { key });
+    const repo = join(base, 'skipped-repo');
+    for (const [publish, options] of [[{ to: repo }, { noPublish: true }], [{}, {}]] as const) {
+      const { ctx, notes } = context(out, '1.0.0', publish, options);
+      await run(ctx);
+      assert.deepEqual(notes, []);
+      assert.equal(ctx.summary.publish, undefined);
+    }
+    assert.equal(existsSync(repo), false);
+  });
+
+  it('publishes the artifacts and verifies the signature with the public half of sign.key', async () => {
+    const repo = join(base, 'repo');
+    const out = makeImage(base, '1.0.0', { key });
+    const { ctx } = context(out, '1.0.0', { to: repo }, {}, { key: key.sec });
+    await run(ctx);
+    const summary = ctx.summary.publish as Record<string, unknown>;
+    assert.equal(summary.outcome, 'published');
+    assert.equal(summary.signature, 'verified');
+    assert.deepEqual(ctx.warnings, []);
+    assert.ok(readJson(join(repo, 'index.json')).pots[POT].tags['1.0.0']);
+
+    // An older tag needs allowOlder, exactly like --allow-older.
+    const older = makeImage(base, '0.9.0', { key });
+    await assert.rejects(run(context(older, '0.9.0', { to: repo }, {}, { key: key.sec }).ctx), /already has the newer 1\.0\.0/);
+    const allowed = context(older, '0.9.0', { to: repo }, { allowOlder: true }, { key: key.sec });
+    await run(allowed.ctx);
+    assert.equal((allowed.ctx.summary.publish as Record<string, unknown>).outcome, 'published');
+  });
+
+  it('npm run build-image (pot stand-in) ends with the image published to publish.to and verified from it', async () => {
+    const dir = tempDir('pot-image-build-publish-');
+    const installDir = join(dir, 'flavours');
+    const repo = join(dir, 'repo');
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(installDir, { recursive: true });
+    copyFileSync(join(FIXTURE_FLAVOURS, '..', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
+    const r = await runCli([
+      'build', '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', join(dir, 'out'),
+      '--publish-to', repo, '--skip-smoke-test', '--version', '4.5.6', '--sign-key', key.sec, '--public-key', key.pub,
+    ], {
+      env: {
+        PATH: `${join(STAND_INS, 'builder')}:${STAND_INS}:${process.env.PATH ?? ''}`,
+        POT_STANDIN_ROOT: join(dir, 'pot'),
+        POT_STANDIN_LOG: join(dir, 'calls.log'),
+        POT_STANDIN_FLAVOURS_DIR: installDir,
+      },
+    });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, /publish: verified from .* \(digest and signature\)/);
+    const files = readdirSync(repo).sort();
+    for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT}_4.5.6${suffix}`), `${suffix} in ${files.join(', ')}`);
+    assert.ok(!files.some((f) => f.startsWith('.')), 'no temporaries or lock left');
+    const entry = readJson(join(repo, 'index.json')).pots[POT].tags['4.5.6'];
+    assert.equal(entry.signed, true);
+    assert.equal(entry.freebsdRelease, '13.0');
+  });
+});
