@@ -87,7 +87,10 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
   };
   literal('pot', expect.potName, ' (pot name <flavour>-<arch>-<major>_<minor> of the image definition)');
   literal('tag', expect.tag, ' (the image version)');
-  literal('command', COOK, " (cook configures and starts Synapse)");
+  // Without `command` pot runs the image's own start command (cook); the driver refuses args without it.
+  if (config.command !== undefined || (strings(config.args) ?? []).length > 0) {
+    literal('command', COOK, ' (cook configures and starts Synapse; the driver needs command when args are given)');
+  }
   const image = str(config.image);
   if (image === undefined || image === '') {
     problems.push(`${at}: config.image is missing; set it to the repository URL the image is published at`);

@@ -56,6 +56,11 @@ test('deprecated resources.network, unknown driver options, wrong command, missi
   only(await problems(shipped.replace('port "matrix" { static = 8448 }', '')), /group network has no port "matrix"/);
 });
 
+test('command may be left out (the image starts cook), but not when args are given', async () => {
+  assert.deepEqual(await problems(shipped.replace(/^\s+command\s+=.*\n/m, '')), []);
+  only(await problems(shipped.replace(/^\s+command\s+=.*\n/m, '').replace('args     = []', 'args     = ["-e", "false"]')), /config\.command is missing; set command = "\/usr\/local\/bin\/cook"/);
+});
+
 test('structure problems: no pot task, two jobs', async () => {
   only(await problems(shipped.replace('driver = "pot"', 'driver = "exec"')), /expected one task with driver = "pot", found 0/);
   only(await problems(`${shipped}\njob "other" {\n}\n`), /expected exactly one job block, found 2/);
