@@ -86,7 +86,7 @@ EOH
         }
       }
 
-      # Synapse asks for about 1 GB of RAM (see image/README.md, "Resources").
+      # Synapse asks for about 1 GB of RAM (image/README.md, "The Nomad job", says why).
       resources {
         cpu    = 1000
         memory = 1024

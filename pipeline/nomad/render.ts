@@ -139,7 +139,7 @@ export function renderJob(o: JobOptions): string {
     `        }`,
     `      }`,
     ``,
-    `      # Synapse asks for about 1 GB of RAM (see image/README.md, "Resources").`,
+    `      # Synapse asks for about 1 GB of RAM (image/README.md, "The Nomad job", says why).`,
     `      resources {`,
     `        cpu    = ${RESOURCES.cpu}`,
     `        memory = ${RESOURCES.memory}`,
