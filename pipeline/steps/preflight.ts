@@ -5,11 +5,12 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ListrTask } from 'listr2';
-import { UserError } from '../errors.js';
+import { UserError, oneLine } from '../errors.js';
 import { potConfig } from '../pot/config.js';
 import { potExists } from '../pot/info.js';
 import { potVersion } from '../pot/version.js';
 import type { BuildContext } from './context.js';
+import { checkSigningSetup } from './sign-tasks.js';
 import {
   MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf, manifestName,
   parseDfAvail, parseUname, parseZfsAvail,
@@ -140,20 +141,30 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     }
   }
 
-  // 8. The signing key, when one is configured.
+  // 8. The signing key, when one is configured: readable, and able to sign (the sign step's own check,
+  //    so a wrong passphrase or a mismatched public key fails now, not after the long build).
+  let keyReadable = true;
   if (d.sign.key) {
     if (dry) ctx.note(`test -r ${d.sign.key}`);
     else {
       try {
         accessSync(d.sign.key, constants.R_OK);
       } catch {
-        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --sign-key (make one with: signify-openbsd -G -p KEY.pub -s KEY)');
+        keyReadable = false;
+        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --sign-key (make one with: pot-image keygen --public K.pub --secret K.sec)');
       }
+    }
+  }
+  if (keyReadable) {
+    try {
+      await checkSigningSetup(ctx);
+    } catch (error) {
+      add(oneLine(error), ''); // its message already says what to do
     }
   }
 
   if (problems.length) {
-    const list = problems.map((p, i) => `(${i + 1}) ${p.what}: ${p.fix}`).join('; ');
+    const list = problems.map((p, i) => `(${i + 1}) ${p.what}${p.fix ? `: ${p.fix}` : ''}`).join('; ');
     throw new UserError(`${problems.length} problem${problems.length > 1 ? 's' : ''} on this builder: ${list}`);
   }
 }

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { POT_NAME, TAG, artifactNames, sandbox, waitForLine } from './builder-sandbox.js';
 
 const oneLineError = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('pot-image: '));
@@ -164,13 +165,22 @@ test('the real flavours/ build end to end (their scripts recorded, not run: they
   assert.match(listing, /matrix-synapse-nomad\.d\/cook/);
 });
 
-test('a failure after the files reached their final names (sign) removes them again', async () => {
+test('a signing key that cannot sign is a preflight problem, before anything is built', async () => {
   const s = sandbox();
   const badKey = join(s.dir, 'bad.sec');
   writeFileSync(badKey, 'not a key\n');
   const r = await s.build(['--sign-key', badKey]);
   assert.equal(r.code, 1);
-  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: sign failed: /);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: preflight failed: 1 problem on this builder: \(1\) .*bad\.sec/);
+  assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
+});
+
+test('a failure after the files reached their final names (publish) removes them again', async () => {
+  const s = sandbox();
+  const port = await freePort(); // nothing listens there
+  const r = await s.build(['--publish-to', `http://127.0.0.1:${port}/images/`], {}, { publish: true });
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: publish failed: /);
   assert.ok(s.calls().some((l) => l.startsWith('pot export')), 'the export had happened');
   assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
   assert.deepEqual(s.pots(), []);

@@ -22,7 +22,7 @@ export interface Sandbox {
   repo: string;
   env: Record<string, string>;
   /** `pot-image build` with the sandbox's folders; extra args and env on top. */
-  build(args?: string[], env?: Record<string, string>, options?: CliOptions): Promise<CliResult>;
+  build(args?: string[], env?: Record<string, string>, options?: CliOptions & { publish?: boolean }): Promise<CliResult>;
   /** Lines the stand-ins recorded, in order. */
   calls(): string[];
   /** Pots that exist in the stand-in's state. */
@@ -51,7 +51,7 @@ export function sandbox(): Sandbox {
     dir, potRoot, potLog, installDir, output, repo, env,
     build: (args = [], extraEnv = {}, options = {}) => runCli([
       'build', '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', output,
-      '--publish-to', repo, '--no-publish', '--skip-smoke-test', '--version', TAG, ...args,
+      '--publish-to', repo, ...(options.publish ? [] : ['--no-publish']), '--skip-smoke-test', '--version', TAG, ...args,
     ], { ...options, env: { ...env, ...extraEnv, ...options.env } }),
     calls: () => (existsSync(potLog) ? readFileSync(potLog, 'utf8').split('\n').filter(Boolean) : []),
     pots: () => {
