@@ -1,0 +1,100 @@
+// preflight against a scripted builder: each rule, all problems in one line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDefinition } from '../../pipeline/definition/load.js';
+import { commandLine } from '../../pipeline/runner/shell-quote.js';
+import type { CommandRunner, RunResult } from '../../pipeline/runner/types.js';
+import { artifactPaths, type BuildContext } from '../../pipeline/steps/context.js';
+import { runPreflight } from '../../pipeline/steps/preflight.js';
+import { PROJECT_ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+import { FIXTURE_FLAVOURS } from './builder-sandbox.js';
+
+type Answers = Record<string, Partial<RunResult>>;
+
+const HEALTHY: Answers = {
+  'uname -s -r -m -p': { stdout: 'FreeBSD 14.3-RELEASE amd64 amd64\n' },
+  'id -u': { stdout: '0\n' },
+  'pot version -q': { stdout: '0.16.1\n' },
+  'pot config -q -g zfs_root': { stdout: 'zroot/pot\n' },
+  'zfs list -H -p -o name,avail zroot/pot': { stdout: `zroot/pot\t${100 * 1024 ** 3}\n` },
+  'pot info -q -p matrix-synapse-nomad-amd64-13_0': { exitCode: 1 },
+  'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-13.0-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.3-RELEASE\n' },
+};
+
+function scripted(answers: Answers): CommandRunner & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    async run(command, args) {
+      const line = commandLine(command, args);
+      asked.push(line);
+      const a = answers[line] ?? (command === 'df' ? { stdout: `Filesystem 1024-blocks Used Avail Capacity Mounted on\n/dev/x 1 1 ${50 * 1024 * 1024} 1% /\n` } : undefined);
+      if (!a) throw new Error(`unexpected command: ${line}`);
+      return { command, args, exitCode: 0, stdout: '', stderr: '', durationMs: 0, ...a };
+    },
+    abort() {},
+  };
+}
+
+function context(answers: Answers, overrides: Parameters<typeof loadDefinition>[1] = {}): BuildContext & { runner: ReturnType<typeof scripted> } {
+  const dir = tempDir();
+  const installDir = join(dir, 'flavours');
+  const definition = loadDefinition('image/image.yaml', { flavourDir: FIXTURE_FLAVOURS, installDir, output: join(dir, 'out'), signKey: '', ...overrides }, PROJECT_ROOT);
+  (definition.sign as { key?: string }).key = overrides.signKey || undefined;
+  mkdirSync(installDir, { recursive: true });
+  copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
+  return {
+    definition,
+    options: { dryRun: false, keep: false, verbose: false, json: false, requireSignature: false, skipSmokeTest: true, rebuild: false, allowOlder: false, noPublish: true },
+    runner: scripted(answers),
+    artifacts: artifactPaths(definition.export.output, definition.potName, definition.tag),
+    note() {},
+    warnings: [],
+    potCreated: false,
+    summary: {},
+    durations: {},
+  };
+}
+
+test('a healthy builder passes, with the pot version and the 13.0 end-of-life warning', async () => {
+  const ctx = context(HEALTHY);
+  const said: string[] = [];
+  await runPreflight(ctx, (l) => said.push(l));
+  assert.equal(ctx.summary.potVersion, '0.16.1');
+  assert.ok(said.includes('pot 0.16.1'));
+  assert.match(ctx.warnings[0]!, /13\.0 is end-of-life since 2022/);
+});
+
+test('wrong architecture, a host older than the image, low space and a missing stock flavour: all in one line', async () => {
+  const ctx = context({
+    ...HEALTHY,
+    'uname -s -r -m -p': { stdout: 'FreeBSD 13.5-RELEASE arm64 aarch64\n' },
+    'zfs list -H -p -o name,avail zroot/pot': { stdout: `zroot/pot\t${1024 ** 3}\n` },
+    'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/arm64-aarch64-14.3-RELEASE\n' },
+    'pot info -q -p matrix-synapse-nomad-amd64-14_3': { exitCode: 1 },
+  }, { release: '14.3' });
+  rmSync(join(ctx.definition.flavours.installDir, 'fbsd-update.sh'));
+  await assert.rejects(runPreflight(ctx, () => {}), (e: Error) => {
+    assert.doesNotMatch(e.message, /\n/);
+    assert.match(e.message, /^4 problems on this builder: /);
+    assert.match(e.message, /\(1\) the builder is arm64 but the image is amd64: build on an amd64 builder or pass --arch arm64/);
+    assert.match(e.message, /\(2\) the builder runs FreeBSD 13\.5-RELEASE but the image is 14\.3 .*: build on a FreeBSD 14\.x builder/);
+    assert.match(e.message, /\(3\) only 1\.0 GiB free in zroot\/pot, the build needs 4\.0 GiB: free space in the pool: pot prune/);
+    assert.match(e.message, /the stock flavour fbsd-update is missing from .*: pkg install -f pot/);
+    return true;
+  });
+});
+
+test('pot missing: one problem with its install command, and no pot probes after it', async () => {
+  const ctx = context({ ...HEALTHY, 'pot version -q': { exitCode: 127 } });
+  await assert.rejects(runPreflight(ctx, () => {}), /: 1 problem on this builder: \(1\) pot is not installed: pkg install pot && pot init/);
+  assert.ok(!ctx.runner.asked.some((l) => l.startsWith('pot config') || l.startsWith('zfs')));
+});
+
+test('an unreadable signing key is reported with how to make one', async () => {
+  const ctx = context(HEALTHY, { signKey: '/nonexistent/key.sec' });
+  await assert.rejects(runPreflight(ctx, () => {}), /the signing key \/nonexistent\/key\.sec is not readable: .*pot-image keygen/);
+});
