@@ -77,3 +77,13 @@ test('paths with spaces are shell-quoted in the plan', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^pot export .* -D '${out}/\\.matrix-synapse-nomad-amd64-13_0_[^']+\\.partial'$`, 'm'));
 });
+
+test('without --dry-run on this (non-FreeBSD) host the build stops in preflight with one line', { skip: process.platform === 'freebsd' && 'this is FreeBSD' }, async () => {
+  const out = join(tempDir(), 'o');
+  const r = await runCli(['build', '--flavour-dir', FIXTURE_FLAVOURS, '--output', out]);
+  assert.equal(r.code, 1);
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('pot-image: '));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(errors[0]!, /^pot-image: preflight failed: this host runs \w+, not FreeBSD: pot builds need a FreeBSD builder \(prepare one with scripts\/prepare-builder\.sh\); run with --dry-run to see the plan here$/);
+  assert.equal(r.stdout, '');
+});
