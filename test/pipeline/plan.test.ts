@@ -85,5 +85,5 @@ test('without --dry-run on this (non-FreeBSD) host the build stops in preflight 
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('pot-image: '));
   assert.equal(errors.length, 1, r.stderr);
   assert.match(errors[0]!, /^pot-image: preflight failed: this host runs \w+, not FreeBSD: pot builds need a FreeBSD builder \(prepare one with scripts\/prepare-builder\.sh\); run with --dry-run to see the plan here$/);
-  assert.match(r.stdout, /✖ preflight/, 'progress lines (on stdout without --json) show the failed step');
+  assert.match(r.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /✖ preflight/, 'progress lines (on stdout without --json) show the failed step');
 });
