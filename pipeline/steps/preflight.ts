@@ -9,7 +9,7 @@ import { UserError, oneLine } from '../errors.js';
 import { potConfig } from '../pot/config.js';
 import { potExists } from '../pot/info.js';
 import { potVersion } from '../pot/version.js';
-import type { BuildContext } from './context.js';
+import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import {
   MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf, manifestName,
@@ -19,8 +19,7 @@ import {
 interface Problem { what: string; fix: string }
 
 /** Final artifact paths a build must not overwrite (the build log is rewritten, it is not an artifact). */
-export function finalArtifactPaths(ctx: BuildContext): string[] {
-  const a = ctx.artifacts;
+export function finalArtifactPaths(a: ArtifactPaths): string[] {
   return [a.xz, a.meta, a.skein, a.sig];
 }
 
@@ -134,7 +133,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
         add(`only ${formatBytes(avail)} free in ${out}, the image needs ${formatBytes(MIN_OUTPUT_BYTES)}`, `free space there or pass --output DIR`);
       }
     }
-    const existing = finalArtifactPaths(ctx).filter((p) => existsSync(p));
+    const existing = finalArtifactPaths(ctx.artifacts).filter((p) => existsSync(p));
     if (existing.length) {
       add(`${existing[0]} already exists from an earlier build of ${d.tag}`,
         `rm -f ${ctx.artifacts.xz}* or bump the version (--version)`);

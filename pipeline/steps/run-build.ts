@@ -43,7 +43,7 @@ export function buildTasks(): ListrTask<BuildContext>[] {
   ];
 }
 
-/** Step name for messages: the first words of the title up to ':' or the pot name. */
+/** Step name for messages: the task's first title up to any ':' or '(' ("Acceptance: smoke test" → "Acceptance"). */
 function stepName(title: string | undefined): string {
   return (title ?? 'step').split(/[:(]/)[0]!.trim();
 }
@@ -129,7 +129,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
     potCreated: false,
     summary: {},
     durations: {},
-    preexisting: options.dryRun ? [] : [...finalArtifactPaths({ artifacts } as BuildContext), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
+    preexisting: options.dryRun ? [] : [...finalArtifactPaths(artifacts), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
   };
 
   // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at
