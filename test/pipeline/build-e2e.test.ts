@@ -72,10 +72,11 @@ test('a failure after create (snapshot) makes cleanup destroy the pot itself', a
   assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
 });
 
-test('--keep keeps the pot after a failure and says how to remove it', async () => {
+test('--keep keeps the pot after a failure and says how to remove it; --verbose streams command output', async () => {
   const s = sandbox();
-  const r = await s.build(['--keep'], { POT_STANDIN_FAIL: 'snapshot' });
+  const r = await s.build(['--keep', '--verbose'], { POT_STANDIN_FAIL: 'snapshot' });
   assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`===> pot ${POT_NAME} created`), 'pot create output on the terminal');
   assert.deepEqual(s.pots(), [POT_NAME]);
   assert.match(r.stderr, new RegExp(`pot destroy -F -p ${POT_NAME}`));
 });
