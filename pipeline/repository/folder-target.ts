@@ -1,10 +1,9 @@
 // A repository that is a local folder (any static web server, or `pot-image serve`, can serve it).
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { forEachChunk } from './file-chunks.js';
 import { randomBytes } from 'node:crypto';
 import { UserError, oneLine } from '../errors.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
@@ -80,16 +79,24 @@ export class FolderTarget implements RepositoryTarget {
   async upload(temporary: string, source: UploadSource): Promise<void> {
     await this.ensureRoot();
     const observe = source.observe?.();
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        observe?.(chunk);
-        done(null, chunk);
-      },
-    });
     const target = this.path(temporary);
     try {
-      await pipeline(createReadStream(source.path, { highWaterMark: CHUNK }), tap, createWriteStream(target, { flags: 'wx' }));
-      await this.sync(target);
+      const out = await open(target, 'wx');
+      try {
+        await forEachChunk(source.path, async (chunk) => {
+          await observe?.(chunk);
+          // A write may be short (file size limit, disk nearly full): continue until it fails or completes.
+          for (let offset = 0; offset < chunk.length;) {
+            const { bytesWritten } = await out.write(chunk, offset, chunk.length - offset);
+            if (bytesWritten === 0) throw Object.assign(new Error('no space left on the device'), { code: 'ENOSPC' });
+            offset += bytesWritten;
+          }
+        });
+        // Flush to disk before the rename, so a crash cannot leave a final name over unwritten data.
+        await out.sync();
+      } finally {
+        await out.close();
+      }
     } catch (error) {
       await this.remove(temporary).catch(() => undefined);
       this.fail('write', temporary, error);

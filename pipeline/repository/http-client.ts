@@ -3,7 +3,6 @@
 // and one-line errors that name the URL but never the credentials.
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
 import { UserError, oneLine } from '../errors.js';
 
 export const CREDENTIAL_VARIABLES = 'POT_IMAGE_REPO_USER and POT_IMAGE_REPO_PASSWORD, or POT_IMAGE_REPO_TOKEN';
@@ -50,8 +49,8 @@ export interface RequestSpec {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  /** A fresh body for every attempt (a file stream cannot be replayed). */
-  body?: () => { stream: Readable; length: number } | Buffer;
+  /** A fresh body for every attempt: bytes, or a function writing `length` bytes into the request. */
+  body?: () => { send: (write: (chunk: Buffer) => Promise<void>) => Promise<void>; length: number } | Buffer;
   /** Keep the response body in memory (small files only). */
   collect?: boolean;
   /** Stream the response body here instead (status 200 only). */
@@ -131,7 +130,6 @@ export class HttpClient {
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
-        if (body && !Buffer.isBuffer(body)) body.stream.destroy();
         const errno = (error as NodeJS.ErrnoException).code;
         if ((errno && RETRYABLE_CODES.has(errno)) || /socket hang up|aborted|timed out/i.test(String((error as Error).message))) {
           reject(new ConnectionFailure(oneLine(error)));
@@ -159,8 +157,24 @@ export class HttpClient {
       if (!body) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
-        body.stream.on('error', (error) => req.destroy(error));
-        body.stream.pipe(req);
+        // Each chunk's promise settles when it is flushed, or when the request closes
+        // first (a write callback may never come then): the caller's buffer is free again.
+        const pending = new Set<(error: Error) => void>();
+        req.once('close', () => { for (const fail of pending) fail(new Error('the connection closed')); });
+        const write = (chunk: Buffer) => new Promise<void>((done, failed) => {
+          if (settled || req.destroyed) {
+            failed(new Error('the connection closed'));
+            return;
+          }
+          const fail = (error: Error) => { pending.delete(fail); failed(error); };
+          pending.add(fail);
+          req.write(chunk, (error) => {
+            pending.delete(fail);
+            if (error) failed(error);
+            else done();
+          });
+        });
+        body.send(write).then(() => { if (!settled) req.end(); }, (error) => req.destroy(error));
       }
     });
   }

@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import { ImageDigest } from '../artifacts/image-digest.js';
 import { verifySignatureFile } from '../artifacts/signify.js';
 import { emptyIndex, parseIndex, renderIndexHtml, tagsOf, withEntry, type RepositoryIndex, type TagEntry } from './index-file.js';
+import { ParallelDigest } from './parallel-digest.js';
 import { readLocalImage, type LocalFile, type LocalImage } from './local-image.js';
 import { temporaryName, validatePotName, validateTag } from './names.js';
 import { openTarget, parseTarget } from './open-target.js';
@@ -141,17 +142,23 @@ async function place(target: RepositoryTarget, image: LocalImage, upload: Upload
   if (upload.bytes) {
     await target.uploadBytes(temp, upload.bytes);
   } else {
-    let digest = new ImageDigest();
-    await target.upload(temp, {
-      path: file.path,
-      size: file.size,
-      observe: () => {
-        digest = new ImageDigest();
-        return (chunk) => digest.addXz(chunk);
-      },
-    });
-    const actual = digest.finish(image.meta.bytes);
-    if (digest.xzBytes !== file.size || actual !== image.skein.hex) {
+    // The digest of exactly the bytes sent, computed beside the upload in a worker thread.
+    const digest = new ParallelDigest();
+    let actual: { hex: string; bytes: number };
+    try {
+      await target.upload(temp, {
+        path: file.path,
+        size: file.size,
+        observe: () => {
+          digest.reset();
+          return (chunk) => digest.add(chunk);
+        },
+      });
+      actual = await digest.finish(image.meta.bytes);
+    } finally {
+      await digest.close();
+    }
+    if (actual.bytes !== file.size || actual.hex !== image.skein.hex) {
       throw new UserError(`${file.path} does not match ${image.skein.path} (its Skein-1024 digest differs): the export is damaged or changed while uploading; export the image again, then publish`);
     }
   }

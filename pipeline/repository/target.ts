@@ -8,8 +8,9 @@ export interface RemoteStat {
 export interface UploadSource {
   path: string;
   size: number;
-  /** Called at the start of every attempt; the returned function sees each chunk sent. */
-  observe?: () => (chunk: Buffer) => void;
+  /** Called at the start of every attempt; the returned function sees each chunk sent
+   *  (the upload waits for a returned promise: backpressure). */
+  observe?: () => (chunk: Buffer) => void | Promise<void>;
 }
 
 /** Releases an acquired lock. */

@@ -1,8 +1,7 @@
 // A repository on a WebDAV server (nginx's dav module is the reference, see
 // scripts/nginx-repository.conf): PUT to a temporary name, MOVE into place.
-import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { forEachChunk } from './file-chunks.js';
 import { UserError } from '../errors.js';
 import { HttpClient, type Credentials, type HttpResponse, type RetryPolicy } from './http-client.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
@@ -11,7 +10,6 @@ import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } 
 // 405 when it exists. nginx ignores If-Match/If-None-Match on PUT, so ETags cannot guard the index.
 const LOCK_DIR = '.index.lock/';
 const LOCK_OWNER = '.index.lock/owner';
-const CHUNK = 1024 * 1024;
 
 function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,20 +65,17 @@ export class WebDavTarget implements RepositoryTarget {
 
   async upload(temporary: string, source: UploadSource): Promise<void> {
     await this.send('PUT', temporary, `uploading ${temporary}`, [200, 201, 204], {
-      body: () => {
-        const observe = source.observe?.();
-        const file = createReadStream(source.path, { highWaterMark: CHUNK });
-        if (!observe) return { stream: file, length: source.size };
-        const tap = new Transform({
-          highWaterMark: CHUNK,
-          transform(chunk: Buffer, _encoding, done) {
-            observe(chunk);
-            done(null, chunk);
-          },
-        });
-        file.on('error', (error) => tap.destroy(error));
-        return { stream: file.pipe(tap), length: source.size };
-      },
+      body: () => ({
+        length: source.size,
+        send: async (write) => {
+          const observe = source.observe?.();
+          const sent = await forEachChunk(source.path, async (chunk) => {
+            await observe?.(chunk);
+            return { released: write(chunk) };
+          });
+          if (sent !== source.size) throw new UserError(`${source.path} changed size while uploading (${sent} bytes, expected ${source.size}); publish again`);
+        },
+      }),
     });
   }
 

@@ -1,0 +1,83 @@
+// The image digest of an upload, computed in a worker thread on a copy of each
+// chunk as it is sent: the bytes hashed are the bytes uploaded, and the upload
+// only waits when all POOL buffers are still with the worker.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+const POOL = 6;
+const BUFFER_BYTES = 1024 * 1024;
+
+/** Compiled: digest-worker.js beside this file. From sources (tests, through tsx): a worker
+ *  that first registers tsx's loader, which workers do not inherit, then loads the .ts. */
+function startWorker(): Worker {
+  const js = new URL('./digest-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  const ts = new URL('./digest-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(ts)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
+}
+
+type Reply = { type: 'ack'; data: Uint8Array } | { type: 'digest'; id: number; hex: string; bytes: number };
+
+export class ParallelDigest {
+  private readonly worker: Worker;
+  private readonly free: Uint8Array[] = [];
+  private waiters: (() => void)[] = [];
+  private finishes = 0;
+  private result?: { id: number; resolve: (value: { hex: string; bytes: number }) => void };
+  private failure?: Error;
+
+  constructor() {
+    for (let i = 0; i < POOL; i++) this.free.push(new Uint8Array(BUFFER_BYTES));
+    this.worker = startWorker();
+    this.worker.on('message', (m: Reply) => {
+      if (m.type === 'ack') {
+        if (m.data.byteLength === BUFFER_BYTES) this.free.push(m.data);
+        this.waiters.shift()?.();
+      } else if (this.result?.id === m.id) {
+        this.result.resolve({ hex: m.hex, bytes: m.bytes });
+      }
+    });
+    this.worker.on('error', (error) => {
+      this.failure = error;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  /** Hash a copy of `chunk`; waits only while every pool buffer is being hashed. */
+  async add(chunk: Buffer): Promise<void> {
+    for (let offset = 0; offset < chunk.length; offset += BUFFER_BYTES) {
+      while (this.free.length === 0) {
+        if (this.failure) throw this.failure;
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+      if (this.failure) throw this.failure;
+      const part = chunk.subarray(offset, offset + BUFFER_BYTES);
+      const buffer = this.free.pop()!;
+      buffer.set(part);
+      this.worker.postMessage({ type: 'chunk', data: buffer, length: part.length }, [buffer.buffer as ArrayBuffer]);
+    }
+  }
+
+  /** Forget what was hashed so far (a retried upload starts over). */
+  reset(): void {
+    this.worker.postMessage({ type: 'finish', id: ++this.finishes, meta: new Uint8Array(0) });
+  }
+
+  async finish(meta: Uint8Array): Promise<{ hex: string; bytes: number }> {
+    if (this.failure) throw this.failure;
+    const id = ++this.finishes;
+    const done = new Promise<{ hex: string; bytes: number }>((resolve, reject) => {
+      this.result = { id, resolve };
+      this.worker.once('error', reject);
+    });
+    this.worker.postMessage({ type: 'finish', id, meta });
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
