@@ -12,6 +12,7 @@ const RING = 4;
 export async function forEachChunk(
   path: string,
   consume: (chunk: Buffer) => Promise<{ released: Promise<void> } | void>,
+  signal?: AbortSignal,
 ): Promise<number> {
   const handle = await open(path, 'r');
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK_BYTES));
@@ -21,6 +22,7 @@ export async function forEachChunk(
     for (let i = 0; ; i++) {
       const slot = i % RING;
       await inUse[slot];
+      signal?.throwIfAborted();
       const { bytesRead } = await handle.read(ring[slot]!, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
       total += bytesRead;

@@ -91,7 +91,7 @@ export class FolderTarget implements RepositoryTarget {
             if (bytesWritten === 0) throw Object.assign(new Error('no space left on the device'), { code: 'ENOSPC' });
             offset += bytesWritten;
           }
-        });
+        }, source.signal);
         // Flush to disk before the rename, so a crash cannot leave a final name over unwritten data.
         await out.sync();
       } finally {

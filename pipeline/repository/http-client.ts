@@ -131,6 +131,10 @@ export class HttpClient {
         if (settled) return;
         settled = true;
         const errno = (error as NodeJS.ErrnoException).code;
+        if ((error as Error).name === 'AbortError') {
+          reject(error);
+          return;
+        }
         if ((errno && RETRYABLE_CODES.has(errno)) || /socket hang up|aborted|timed out/i.test(String((error as Error).message))) {
           reject(new ConnectionFailure(oneLine(error)));
         } else {

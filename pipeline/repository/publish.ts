@@ -35,6 +35,8 @@ export interface PublishOptions {
   env?: NodeJS.ProcessEnv;
   retry?: RetryPolicy;
   lock?: { staleMs: number; waitMs: number };
+  /** Ctrl-C: stop the upload, remove the temporaries, fail with exit 130. */
+  signal?: AbortSignal;
 }
 
 export type PublishOutcome = 'published' | 'unchanged' | 'completed';
@@ -135,7 +137,7 @@ function checkOrder(image: LocalImage, tags: string[], allowOlder: boolean, loca
 }
 
 /** Upload one file under a temporary name, check it, and rename it into place. */
-async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>): Promise<'placed' | 'raced'> {
+async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal): Promise<'placed' | 'raced'> {
   const { file } = upload;
   const temp = temporaryName(file.name);
   temps.add(temp);
@@ -149,6 +151,7 @@ async function place(target: RepositoryTarget, image: LocalImage, upload: Upload
       await target.upload(temp, {
         path: file.path,
         size: file.size,
+        signal,
         observe: () => {
           digest.reset();
           return (chunk) => digest.add(chunk);
@@ -179,6 +182,10 @@ async function writeIndex(target: RepositoryTarget, index: RepositoryIndex, temp
     await target.replace(temp, name);
     temps.delete(temp);
   }
+}
+
+function interrupted(image: LocalImage): UserError {
+  return new UserError(`publishing ${image.pot} ${image.tag} was interrupted; no temporary file is left, and no .skein was placed unless it was already there: publish again to complete it`, 130);
 }
 
 export async function publishImage(options: PublishOptions): Promise<PublishResult> {
@@ -217,7 +224,8 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     const alreadyPresent = uploads.filter((u) => states.get(u.file.name) === 'same').map((u) => u.file.name);
     for (const upload of uploads) {
       if (states.get(upload.file.name) === 'same') continue;
-      const result = await place(target, image, upload, temps);
+      if (options.signal?.aborted) break;
+      const result = await place(target, image, upload, temps, options.signal);
       if (result === 'raced') {
         // Another publisher put the same name in place meanwhile: fine only if it is the same file.
         const state = await compare(target, image, upload);
@@ -232,6 +240,7 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
       log(`${upload.file.name}: uploaded (${upload.file.size} bytes) to ${target.describe(upload.file.name)}`);
     }
 
+    if (options.signal?.aborted) throw interrupted(image);
     const entry = entryFor(image, options);
     if (uploaded.length === 0 && listed) {
       log(`${image.pot} ${image.tag} is already published at ${target.location} with identical files: nothing to do`);
@@ -252,6 +261,8 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     log(`${INDEX_JSON} and ${INDEX_HTML} updated at ${target.location}`);
     const outcome: PublishOutcome = alreadyPresent.length > 0 || listed ? 'completed' : 'published';
     return { outcome, location: target.location, uploaded, alreadyPresent, entry: finalEntry };
+  } catch (error) {
+    throw options.signal?.aborted ? interrupted(image) : error;
   } finally {
     // Leave no temporaries behind, whatever happened.
     for (const temp of temps) await target.remove(temp).catch(() => undefined);

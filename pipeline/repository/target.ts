@@ -11,6 +11,8 @@ export interface UploadSource {
   /** Called at the start of every attempt; the returned function sees each chunk sent
    *  (the upload waits for a returned promise: backpressure). */
   observe?: () => (chunk: Buffer) => void | Promise<void>;
+  /** Stops the upload (Ctrl-C); the caller then removes the temporary file. */
+  signal?: AbortSignal;
 }
 
 /** Releases an acquired lock. */

@@ -72,7 +72,7 @@ export class WebDavTarget implements RepositoryTarget {
           const sent = await forEachChunk(source.path, async (chunk) => {
             await observe?.(chunk);
             return { released: write(chunk) };
-          });
+          }, source.signal);
           if (sent !== source.size) throw new UserError(`${source.path} changed size while uploading (${sent} bytes, expected ${source.size}); publish again`);
         },
       }),

@@ -10,9 +10,9 @@ import type { ImageDefinition } from '../../pipeline/definition/types.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipeline/steps/context.js';
 import { publishTasks } from '../../pipeline/steps/publish-tasks.js';
 import type { CommandRunner } from '../../pipeline/runner/types.js';
-import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { FIXTURE_FLAVOURS, STAND_INS } from '../pipeline/builder-sandbox.js';
+import { TAG, sandbox } from '../pipeline/builder-sandbox.js';
+import { verifyImage } from '../../pipeline/artifacts/verify.js';
 import { POT, makeImage, makeKeyPair, readJson } from './fake-image.js';
 
 const base = tempDir('pot-image-publish-tasks-');
@@ -88,30 +88,17 @@ describe('publish steps of the build', () => {
   });
 
   it('npm run build-image (pot stand-in) ends with the image published to publish.to and verified from it', async () => {
-    const dir = tempDir('pot-image-build-publish-');
-    const installDir = join(dir, 'flavours');
-    const repo = join(dir, 'repo');
-    const { copyFileSync, mkdirSync } = await import('node:fs');
-    mkdirSync(installDir, { recursive: true });
-    copyFileSync(join(FIXTURE_FLAVOURS, '..', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
-    const r = await runCli([
-      'build', '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', join(dir, 'out'),
-      '--publish-to', repo, '--skip-smoke-test', '--version', '4.5.6', '--sign-key', key.sec, '--public-key', key.pub,
-    ], {
-      env: {
-        PATH: `${join(STAND_INS, 'builder')}:${STAND_INS}:${process.env.PATH ?? ''}`,
-        POT_STANDIN_ROOT: join(dir, 'pot'),
-        POT_STANDIN_LOG: join(dir, 'calls.log'),
-        POT_STANDIN_FLAVOURS_DIR: installDir,
-      },
-    });
+    const s = sandbox();
+    const r = await s.build(['--sign-key', key.sec, '--public-key', key.pub], {}, { publish: true });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /publish: verified from .* \(digest and signature\)/);
-    const files = readdirSync(repo).sort();
-    for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT}_4.5.6${suffix}`), `${suffix} in ${files.join(', ')}`);
+    const files = readdirSync(s.repo).sort();
+    for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT}_${TAG}${suffix}`), `${suffix} in ${files.join(', ')}`);
     assert.ok(!files.some((f) => f.startsWith('.')), 'no temporaries or lock left');
-    const entry = readJson(join(repo, 'index.json')).pots[POT].tags['4.5.6'];
+    const entry = readJson(join(s.repo, 'index.json')).pots[POT].tags[TAG];
     assert.equal(entry.signed, true);
     assert.equal(entry.freebsdRelease, '13.0');
+    const verified = await verifyImage({ baseUrl: s.repo, pot: POT, tag: TAG, publicKeyFile: key.pub });
+    assert.equal(verified.ok, true, verified.failure?.message);
   });
 });

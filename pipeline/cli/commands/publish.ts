@@ -52,7 +52,22 @@ const command: Command = {
       throw new InputError(`publish: --public-url '${publicUrl}' is not an http://, https:// or file:// URL`);
     }
     const log = (line: string) => console.log(line);
-    const result = await publishImage({ from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log });
+    // Ctrl-C stops the upload and cleans up the temporaries; a second one quits at once.
+    const controller = new AbortController();
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130);
+      console.error('pot-image: interrupted: removing temporary files (Ctrl-C again to quit at once)');
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let result;
+    try {
+      result = await publishImage({ from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log, signal: controller.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     await verifyPublished({ pot, tag, to, publicUrl, publicKey, log });
     if (result.outcome === 'unchanged') {
       console.log(`no-op: ${pot} ${tag} was already published at ${result.location} with identical files`);
