@@ -53,6 +53,8 @@ export interface RequestSpec {
   body?: () => { send: (write: (chunk: Buffer) => Promise<void>) => Promise<void>; length: number } | Buffer;
   /** Keep the response body in memory (small files only). */
   collect?: boolean;
+  /** One attempt only (a retried streamed GET would feed the same bytes twice). */
+  once?: boolean;
   /** Stream the response body here instead (status 200 only). */
   consume?: (chunk: Buffer) => void;
 }
@@ -94,7 +96,8 @@ export class HttpClient {
   /** Send a request, retrying 5xx answers and dropped connections with backoff. 4xx answers are returned. */
   async request(spec: RequestSpec): Promise<HttpResponse> {
     let lastProblem = '';
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+    const attempts = spec.once ? 1 : this.retry.attempts;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await wait(this.retry.baseDelayMs * 2 ** (attempt - 2));
       let response: HttpResponse;
       try {
@@ -111,7 +114,7 @@ export class HttpClient {
       return response;
     }
     const where = HttpClient.show(spec.url);
-    const tried = this.retry.attempts > 1 ? ` (tried ${this.retry.attempts} times)` : '';
+    const tried = attempts > 1 ? ` (tried ${attempts} times)` : '';
     if (lastProblem.startsWith('answered')) {
       throw new UserError(this.clean(`the repository server ${lastProblem} to ${spec.method} ${where}${tried}; check the server's error log, then publish again`));
     }

@@ -214,6 +214,9 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
       if (state === 'different') throw refuseDifferent(target, image, upload.file.name);
       states.set(upload.file.name, state);
     }
+    if (!image.sig && (await target.stat(image.names.sig))) {
+      throw new UserError(`refusing to publish ${image.pot} ${image.tag}: the repository has ${target.describe(image.names.sig)} but ${options.from} has no signature; published tags never change: publish the signed image, or a new tag`);
+    }
     const listed = tagsOf(indexBefore, image.pot).includes(image.tag);
     const anyPresent = [...states.values()].some((s) => s === 'same');
     if (!listed && !anyPresent) {

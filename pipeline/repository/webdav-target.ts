@@ -54,7 +54,7 @@ export class WebDavTarget implements RepositoryTarget {
 
   async readInto(name: string, consume: (chunk: Buffer) => void): Promise<boolean> {
     // A retried GET would feed the same bytes twice: read it in one attempt.
-    const spec = { method: 'GET', url: this.url(name) };
+    const spec = { method: 'GET', url: this.url(name), once: true };
     let started = false;
     const r = await this.client.request({ ...spec, consume: (chunk) => { started = true; consume(chunk); } });
     if (started && r.status !== 200) throw new UserError(`reading ${this.describe(name)} failed midway; publish again`);

@@ -176,6 +176,38 @@ describe('publish to a folder', () => {
     for (const t of tags) await clientVerifies(t);
   });
 
+  it('two publishers of the same image at once: both succeed, the files are placed once', async () => {
+    const same = makeImage(base, '1.5.5', { key });
+    const results = await Promise.all([publish(same, '1.5.5', ['--allow-older']), publish(same, '1.5.5', ['--allow-older'])]);
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(join(repo, `${POT}_1.5.5.xz`)), readFileSync(join(same, `${POT}_1.5.5.xz`)));
+    assert.ok(readJson(join(repo, 'index.json')).pots[POT].tags['1.5.5']);
+    assert.deepEqual(hiddenLeftovers(), []);
+  });
+
+  it('fails (exit 1) when the consumer check from the public URL fails', async () => {
+    const elsewhere = tempDir('pot-image-elsewhere-');
+    const other = await serveRepository(elsewhere, '127.0.0.1', 0);
+    try {
+      const r = await publish(makeImage(base, '1.5.6', { key }), '1.5.6', ['--allow-older', '--public-url', other.url]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /published .* 1\.5\.6, but the consumer's check from http:\/\/127\.0\.0\.1:\d+\/ failed: .*1\.5\.6\.xz\.skein/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses to publish unsigned files over a tag published with a signature', async () => {
+    const unsigned = join(base, 'unsigned-1.0.0');
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    mkdirSync(unsigned);
+    for (const suffix of ['.xz', '.xz.meta', '.xz.skein']) copyFileSync(join(firstDir, `${POT}_1.0.0${suffix}`), join(unsigned, `${POT}_1.0.0${suffix}`));
+    const r = await runCli(['publish', '--from', unsigned, '--pot', POT, '--tag', '1.0.0', '--to', repo]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /has .*1\.0\.0\.xz\.skein\.sig but .* has no signature/);
+  });
+
   it('breaks an index lock left by a crashed publisher once it is stale', async () => {
     const lock = join(repo, '.index.lock');
     writeFileSync(lock, 'crashed publisher\n');
