@@ -1,6 +1,7 @@
 // Version agreement: the image definition's version, the top entry of the
 // CHANGELOG and, on a release, the git tag (v0.11.0 <-> 0.11.0) must be equal.
 // `build-image` (preflight) and the release workflow (`pot-image check-version`) call this.
+import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { InputError } from '../errors.js';
 import { topChangelogVersion } from './changelog.js';
@@ -17,6 +18,8 @@ export interface VersionAgreementInput {
   gitTag?: string;
   /** Environment to read the GitHub tag from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The flavour payload's `image-version` file (what cook prints at start), checked when it exists. */
+  payloadVersionFile?: string;
 }
 
 export interface VersionAgreement {
@@ -49,6 +52,16 @@ export function checkVersionsAgree(input: VersionAgreementInput): VersionAgreeme
       `version mismatch: the image definition says ${definitionVersion} but the top entry of ${changelogName} is ${top}; ` +
         `add a '## ${definitionVersion}' entry at the top of ${changelogName} or set the definition's version to ${top}`,
     );
+  }
+  if (input.payloadVersionFile && existsSync(input.payloadVersionFile)) {
+    const payloadName = shown(input.payloadVersionFile);
+    const inImage = readFileSync(input.payloadVersionFile, 'utf8').split('\n')[0]!.trim();
+    if (inImage !== definitionVersion) {
+      throw new InputError(
+        `version mismatch: the image definition says ${definitionVersion} but ${payloadName} (what cook reports) says ${inImage || 'nothing'}; ` +
+          `write ${definitionVersion} into ${payloadName}`,
+      );
+    }
   }
   const tag = input.gitTag?.trim() || tagFromEnvironment(input.env ?? process.env);
   if (tag === undefined) return { version: definitionVersion };

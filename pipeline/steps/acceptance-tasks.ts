@@ -184,14 +184,20 @@ async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
   }
 }
 
+const keep = { persistentOutput: true, outputBar: Infinity };
+
+/** Runs right after preflight, so unchanged inputs stop the build before the long `pot create`. */
+export function reuseCheckTask(): ListrTask<BuildContext> {
+  return {
+    title: 'Reuse check: inputs against the last published tag',
+    task: (ctx, task) => checkInputs(ctx, task),
+    rendererOptions: keep,
+  };
+}
+
+/** Between `pot snapshot` and `pot export`: boot a clone, list and audit its packages. */
 export function acceptanceTasks(): ListrTask<BuildContext>[] {
-  const keep = { persistentOutput: true, outputBar: Infinity };
   return [
-    {
-      title: 'Reuse check: inputs against the last published tag',
-      task: (ctx, task) => checkInputs(ctx, task),
-      rendererOptions: keep,
-    },
     {
       title: 'Smoke test: boot a throwaway clone of the image',
       task: (ctx, task) => smokeTask(ctx, task),

@@ -3,7 +3,7 @@
 // probe is an external command through ctx.runner, so --dry-run shows them as
 // the plan and tests answer them with stand-ins on PATH.
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
 import { potConfig } from '../pot/config.js';
@@ -11,6 +11,7 @@ import { potExists } from '../pot/info.js';
 import { potVersion } from '../pot/version.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
+import { checkVersionsAgree } from '../release/versions.js';
 import {
   MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf, manifestName,
   parseDfAvail, parseUname, parseZfsAvail,
@@ -28,6 +29,20 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
   const dry = ctx.options.dryRun;
   const problems: Problem[] = [];
   const add = (what: string, fix: string) => problems.push({ what, fix });
+
+  // 0. The version agrees with the CHANGELOG, the flavour payload and (in a tag build) the git tag.
+  //    A real build refuses a mismatch (exit 2); a dry run only warns, so any --version can be previewed.
+  try {
+    checkVersionsAgree({
+      definitionVersion: d.version,
+      changelogPath: join(dirname(d.file), 'CHANGELOG.md'),
+      payloadVersionFile: join(d.flavours.source, `${d.flavour}.d`, 'image-version'),
+    });
+  } catch (error) {
+    if (!dry) throw error;
+    ctx.warnings.push(oneLine(error));
+    say(`warning: ${oneLine(error)}`);
+  }
 
   const eol = eolWarning(d.freebsd.major, d.freebsd.minor);
   if (eol) {

@@ -9,7 +9,7 @@ import { InterruptibleRunner } from '../runner/interruptible-runner.js';
 import { PlanRunner } from '../runner/plan-runner.js';
 import { secretsFromEnv } from '../runner/secrets.js';
 import type { CommandRunner } from '../runner/types.js';
-import { acceptanceTasks } from './acceptance-tasks.js';
+import { InputsUnchanged, acceptanceTasks, reuseCheckTask } from './acceptance-tasks.js';
 import { checkTask } from './check-step.js';
 import { cleanupTask } from './cleanup.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from './context.js';
@@ -32,6 +32,7 @@ export interface BuildIo {
 export function buildTasks(): ListrTask<BuildContext>[] {
   return [
     preflightTask(),
+    reuseCheckTask(),
     stageFlavoursTask(),
     createTask(),
     snapshotTask(),
@@ -97,7 +98,20 @@ function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean) {
   };
 }
 
-export interface BuildResult { code: number; ctx: BuildContext; plan?: string[]; error?: string }
+export interface BuildResult {
+  code: number;
+  ctx: BuildContext;
+  plan?: string[];
+  error?: string;
+  /** Set when the build stopped because nothing changed since the last published tag (exit 0, nothing built). */
+  unchanged?: string;
+}
+
+/** The InputsUnchanged stop, wherever instrument() wrapped it. */
+function unchangedStop(error: unknown): InputsUnchanged | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof InputsUnchanged) return e;
+  return undefined;
+}
 
 export async function runBuild(definition: ImageDefinition, options: BuildOptions, io: BuildIo): Promise<BuildResult> {
   const artifacts = artifactPaths(definition.export.output, definition.potName, definition.tag);
@@ -172,6 +186,11 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
 
   let code = 0;
   let message: string | undefined;
+  const stop = unchangedStop(error);
+  if (stop && !cleanupError) {
+    if (base instanceof ExecaRunner) base.log(`\n# nothing built: ${stop.message}\n`);
+    return { code: 0, ctx, plan: plan?.lines, unchanged: stop.message };
+  }
   if (error !== undefined) {
     code = ctx.interrupted ? (ctx.interrupted === 'SIGTERM' ? 143 : 130) : error instanceof UserError ? error.exitCode : 1;
     message = ctx.interrupted
@@ -189,6 +208,7 @@ export function summaryOf(result: BuildResult): Record<string, unknown> {
   const d = ctx.definition;
   return {
     ok: result.code === 0,
+    ...(result.unchanged ? { unchanged: true, message: result.unchanged } : {}),
     ...(result.error ? { error: result.error, failedStep: ctx.failedStep } : {}),
     dryRun: ctx.options.dryRun,
     pot: d.potName,

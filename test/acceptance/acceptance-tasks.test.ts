@@ -8,7 +8,7 @@ import type { PackagesManifest } from '../../pipeline/acceptance/package-manifes
 import { UserError } from '../../pipeline/errors.js';
 import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
 import type { CommandRunner } from '../../pipeline/runner/types.js';
-import { InputsUnchanged, acceptanceTasks } from '../../pipeline/steps/acceptance-tasks.js';
+import { InputsUnchanged, acceptanceTasks, reuseCheckTask } from '../../pipeline/steps/acceptance-tasks.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipeline/steps/context.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FakeRunner } from './fake-runner.js';
@@ -60,7 +60,7 @@ function publish(w: World, tag: string, fingerprint: string, packages = [{ name:
   writeFileSync(join(w.repo, `${POT}_${tag}.packages.json`), JSON.stringify({ schema: 1, pot: POT, tag, inputs: { fingerprint }, packages }));
 }
 
-const run = (ctx: BuildContext) => new Listr(acceptanceTasks(), { ctx, renderer: 'silent', exitOnError: true }).run();
+const run = (ctx: BuildContext) => new Listr([reuseCheckTask(), ...acceptanceTasks()], { ctx, renderer: 'silent', exitOnError: true }).run();
 
 describe('acceptance step in the build', () => {
   it('passes: smoke test, manifest with packages, audit and fingerprint', async () => {

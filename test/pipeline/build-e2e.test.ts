@@ -156,13 +156,15 @@ test('a second build of the same tag refuses to overwrite the first one\'s artif
 
 test('the real flavours/ build end to end (their scripts recorded, not run: they expect a FreeBSD jail)', { skip: !existsSync(join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad')) && 'flavours/ not there yet' }, async () => {
   const s = sandbox();
-  const r = await s.build(['--flavour-dir', join(PROJECT_ROOT, 'flavours')], { POT_STANDIN_SCRIPTS: 'record' });
+  // The real payload records the definition's version (flavours/…/image-version), so build at that version.
+  const version = readFileSync(join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad.d', 'image-version'), 'utf8').trim();
+  const r = await s.build(['--flavour-dir', join(PROJECT_ROOT, 'flavours')], { POT_STANDIN_SCRIPTS: 'record' }, { version });
   assert.equal(r.code, 0, r.stderr);
   const create = s.calls().find((l) => l.startsWith('pot create'))!;
   assert.match(create, / -f fbsd-update -f matrix-synapse-nomad( -f matrix-synapse-nomad\+[123])* -f matrix-synapse-nomad\+4$/);
   assert.ok(s.calls().some((l) => l === `  jexec ${POT_NAME} /tmp/matrix-synapse-nomad.sh ${POT_NAME}`));
   assert.ok(existsSync(join(s.installDir, 'matrix-synapse-nomad.d', 'cook')), 'payload staged flat into the flavour folder');
-  const listing = execFileSync('sh', ['-c', `xz -dc "$1" | tar -tf -`, 'sh', join(s.output, artifactNames()[0]!)], { encoding: 'utf8' });
+  const listing = execFileSync('sh', ['-c', `xz -dc "$1" | tar -tf -`, 'sh', join(s.output, artifactNames(POT_NAME, version)[0]!)], { encoding: 'utf8' });
   assert.match(listing, /matrix-synapse-nomad\.d\/cook/);
 });
 
@@ -198,4 +200,13 @@ test('SIGTERM during export: exit 143, the partial export and the pot are gone',
   assert.match(oneLineError(r.stderr)[0]!, /^pot-image: build interrupted by SIGTERM during export; the build pot was destroyed/);
   assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`], 'no staging folder, no artifacts');
   assert.deepEqual(s.pots(), []);
+});
+
+test('a version the CHANGELOG does not name is refused before anything runs (exit 2, one line)', async () => {
+  const s = sandbox();
+  const r = await s.build(['--version', '9.9.9']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(oneLineError(r.stderr)[0]!, /version mismatch: the image definition says 9\.9\.9 but the top entry of .*CHANGELOG\.md is 1\.2\.3/);
+  assert.ok(!s.calls().some((l) => l.startsWith('pot create')), 'nothing was created');
+  assert.deepEqual(s.outputFiles().filter((f) => f.includes('.xz')), []);
 });

@@ -1,7 +1,7 @@
 // A pretend FreeBSD builder for end-to-end builds on Linux: the stand-ins for
 // pot, uname, id, zfs and pkg first on PATH, pot's state and flavour folder
 // in temp folders, the artifacts in a temp output folder.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PROJECT_ROOT, runCli, type CliOptions, type CliResult } from '../helpers/cli.js';
@@ -22,13 +22,29 @@ export interface Sandbox {
   repo: string;
   env: Record<string, string>;
   /** `pot-image build` with the sandbox's folders; extra args and env on top. */
-  build(args?: string[], env?: Record<string, string>, options?: CliOptions & { publish?: boolean }): Promise<CliResult>;
+  build(args?: string[], env?: Record<string, string>, options?: CliOptions & { publish?: boolean; version?: string }): Promise<CliResult>;
   /** Lines the stand-ins recorded, in order. */
   calls(): string[];
   /** Pots that exist in the stand-in's state. */
   pots(): string[];
   /** Files in the output folder (dot files included: a leftover staging folder would show). */
   outputFiles(): string[];
+}
+
+/**
+ * The project's image definition at `version`, with a CHANGELOG whose top entry agrees
+ * (a real build refuses a version the CHANGELOG does not name).
+ */
+function definitionFor(dir: string, version: string): string {
+  const defDir = join(dir, `definition-${version}`);
+  const file = join(defDir, 'image.yaml');
+  if (!existsSync(file)) {
+    mkdirSync(defDir, { recursive: true });
+    const text = readFileSync(join(PROJECT_ROOT, 'image', 'image.yaml'), 'utf8').replace(/^version: .*$/m, `version: ${version}`);
+    writeFileSync(file, text);
+    writeFileSync(join(defDir, 'CHANGELOG.md'), `# Changelog\n\n## ${version}\n\n- test build\n`);
+  }
+  return file;
 }
 
 export function sandbox(): Sandbox {
@@ -50,8 +66,9 @@ export function sandbox(): Sandbox {
   const s: Sandbox = {
     dir, potRoot, potLog, installDir, output, repo, env,
     build: (args = [], extraEnv = {}, options = {}) => runCli([
-      'build', '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', output,
-      '--publish-to', repo, ...(options.publish ? [] : ['--no-publish']), '--skip-smoke-test', '--version', TAG, ...args,
+      'build', '--definition', definitionFor(dir, options.version ?? TAG),
+      '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', output,
+      '--publish-to', repo, ...(options.publish ? [] : ['--no-publish']), '--skip-smoke-test', ...args,
     ], { ...options, env: { ...env, ...extraEnv, ...options.env } }),
     calls: () => (existsSync(potLog) ? readFileSync(potLog, 'utf8').split('\n').filter(Boolean) : []),
     pots: () => {

@@ -103,6 +103,12 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
   const { ctx } = result;
 
   for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (result.unchanged) {
+    // Nothing was built: say why on stdout, write no summary file (there is no image to describe).
+    if (options.json) process.stdout.write(`${JSON.stringify(summaryOf(result), null, 2)}\n`);
+    else process.stdout.write(`nothing built: ${result.unchanged}\n`);
+    return 0;
+  }
   if (options.json) {
     const summary = summaryOf(result);
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -28,9 +28,10 @@ const command: Command = {
       definitionVersion: definition.version,
       changelogPath: join(dirname(definition.file), 'CHANGELOG.md'),
       gitTag: stringArg(args, 'tag'),
+      payloadVersionFile: join(definition.flavours.source, `${definition.flavour}.d`, 'image-version'),
     });
     const tag = result.tag ? `, tag ${result.tag}` : ' (no release tag to check)';
-    console.log(`versions agree: ${result.version} (image definition, CHANGELOG${tag})`);
+    console.log(`versions agree: ${result.version} (image definition, CHANGELOG, image-version${tag})`);
     return 0;
   },
 };
