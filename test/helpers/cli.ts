@@ -20,7 +20,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
-      env: { ...process.env, CI: 'true', FORCE_COLOR: '0', ...options.env },
+      // listr2's colour library takes any FORCE_COLOR as "on"; NO_COLOR turns colour off.
+      env: { ...process.env, CI: 'true', FORCE_COLOR: undefined, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
