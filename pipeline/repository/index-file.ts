@@ -28,6 +28,8 @@ export interface TagEntry {
   published: string;
   freebsdRelease: string | null;
   imageVersion: string;
+  /** The build inputs' fingerprint from the package manifest (issue 7's reuse check), when present. */
+  inputsFingerprint?: string;
 }
 
 export interface RepositoryIndex {

@@ -93,8 +93,20 @@ function refuseDifferent(target: RepositoryTarget, image: LocalImage, name: stri
   return new UserError(`refusing to publish ${image.pot} ${image.tag}: ${target.describe(name)} already exists with different content, and a published tag never changes; publish the new build under a higher tag`);
 }
 
+/** inputs.fingerprint from the package manifest, when it is readable JSON that has one. */
+function inputsFingerprint(image: LocalImage): string | undefined {
+  if (!image.packages) return undefined;
+  try {
+    const fingerprint = (JSON.parse(image.packages.bytes.toString('utf8')) as { inputs?: { fingerprint?: unknown } }).inputs?.fingerprint;
+    return typeof fingerprint === 'string' ? fingerprint : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function entryFor(image: LocalImage, options: PublishOptions): TagEntry {
   const file = (f: LocalFile) => ({ name: f.name, size: f.size });
+  const fingerprint = inputsFingerprint(image);
   return {
     tag: image.tag,
     files: {
@@ -110,6 +122,7 @@ function entryFor(image: LocalImage, options: PublishOptions): TagEntry {
     published: new Date().toISOString(),
     freebsdRelease: options.freebsdRelease ?? releaseFromPotName(image.pot),
     imageVersion: image.tag,
+    ...(fingerprint ? { inputsFingerprint: fingerprint } : {}),
   };
 }
 

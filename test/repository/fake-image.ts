@@ -40,7 +40,7 @@ export function makeImage(parent: string, tag: string, options: FakeImageOptions
   writeFileSync(`${base}.xz.meta`, meta);
   writeFileSync(`${base}.xz.skein`, skeinLine(skein1024Hex(Buffer.concat([xz, meta]))));
   if (options.key) execFileSync('signify-openbsd', ['-S', '-s', options.key.sec, '-m', `${base}.xz.skein`], { stdio: 'ignore' });
-  if (options.packages) writeFileSync(`${base}.packages.json`, JSON.stringify({ packages: [{ name: 'py311-matrix-synapse', version: '1.100.0' }] }) + '\n');
+  if (options.packages) writeFileSync(`${base}.packages.json`, JSON.stringify({ inputs: { fingerprint: `fp-${tag}` }, packages: [{ name: 'py311-matrix-synapse', version: '1.100.0' }] }) + '\n');
   return dir;
 }
 

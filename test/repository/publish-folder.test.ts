@@ -61,6 +61,11 @@ describe('publish to a folder', () => {
     assert.equal(entry.imageVersion, '1.0.0');
     assert.equal(entry.files.xz.size, 48 * 1024);
     assert.equal(entry.files.packages.name, `${POT}_1.0.0.packages.json`);
+    assert.equal(entry.inputsFingerprint, 'fp-1.0.0');
+    const { readLastPublished } = await import('../../pipeline/acceptance/input-fingerprint.js');
+    const last = await readLastPublished(repo, POT);
+    assert.equal(last?.tag, '1.0.0');
+    assert.equal(last?.fingerprint, 'fp-1.0.0');
     const html = readFileSync(join(repo, 'index.html'), 'utf8');
     assert.match(html, /matrix-synapse-nomad-amd64-13_0_1\.0\.0\.packages\.json/);
     assert.deepEqual(hiddenLeftovers(), []);
