@@ -67,6 +67,9 @@ export function computeInputFingerprint(definition: ImageDefinition): InputFinge
     chain: definition.flavours.chain,
   };
   const files = flavourFiles(definition.flavours.source, definition.flavour);
+  // The payload's image-version only repeats the definition's version (which is not an input either):
+  // a version bump alone must not count as a change, or the reuse check could never fire.
+  delete files[`${definition.flavour}.d/image-version`];
   const fingerprint = `sha256:${sha256(canonical({ v: 1, definition: fromFile, resolved, files }))}`;
   return { fingerprint, flavourFiles: files, release: definition.freebsd.release };
 }

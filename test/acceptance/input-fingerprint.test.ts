@@ -17,6 +17,8 @@ describe('input fingerprint', () => {
     assert.match(a, /^sha256:[0-9a-f]{64}$/);
     p.write('', '0.11.1');
     assert.equal(computeInputFingerprint(p.load()).fingerprint, a, 'version bump alone');
+    writeFileSync(join(p.root, 'flavours', `${FLAVOUR}.d`, 'image-version'), '0.11.1\n');
+    assert.equal(computeInputFingerprint(p.load()).fingerprint, a, "the payload's copy of the version");
     appendFileSync(p.file, '# a comment\nsign:\n  key: ""\nacceptance:\n  audit_allow: []\n');
     assert.equal(computeInputFingerprint(p.load()).fingerprint, a, 'comment, sign and acceptance sections');
     writeFileSync(join(p.root, 'flavours', 'other-flavour'), 'changed\n');
