@@ -40,7 +40,7 @@ function context(output: string, tag: string, publish: ImageDefinition['publish'
 }
 
 async function run(ctx: BuildContext): Promise<void> {
-  await new Listr<BuildContext>(publishTasks(), { ctx, renderer: 'silent', exitOnError: true }).run();
+  await new Listr(publishTasks(), { ctx, renderer: 'silent', exitOnError: true }).run();
 }
 
 describe('publish steps of the build', () => {
