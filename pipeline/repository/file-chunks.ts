@@ -5,7 +5,7 @@
 import { open } from 'node:fs/promises';
 
 export const CHUNK_BYTES = 1024 * 1024;
-const RING = 4;
+const RING = 8;
 
 /** Calls `consume` with each chunk in order; a returned `released` promise marks when that
  *  chunk's buffer may be reused (wrapped in an object: an async function would wait for it). */
