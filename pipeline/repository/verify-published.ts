@@ -33,7 +33,7 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
       served = await serveRepository(target.path, '127.0.0.1', 0);
       baseUrl = served.url;
     } else {
-      baseUrl = target.url.href;
+      baseUrl = target.url.href.endsWith('/') ? target.url.href : `${target.url.href}/`;
     }
   }
   try {

@@ -125,8 +125,8 @@ describe('publish to nginx over WebDAV', () => {
     await clientVerifies('1.5.0');
   });
 
-  it('accepts a bearer token from POT_IMAGE_REPO_TOKEN', async () => {
-    const r = await publish(makeImage(base, '2.1.0', { key }), '2.1.0', [], { POT_IMAGE_REPO_USER: undefined, POT_IMAGE_REPO_PASSWORD: undefined, POT_IMAGE_REPO_TOKEN: TOKEN });
+  it('accepts a bearer token from POT_IMAGE_REPO_TOKEN (and a base URL without its trailing slash)', async () => {
+    const r = await publish(makeImage(base, '2.1.0', { key }), '2.1.0', [], { POT_IMAGE_REPO_USER: undefined, POT_IMAGE_REPO_PASSWORD: undefined, POT_IMAGE_REPO_TOKEN: TOKEN }, repoUrl.replace(/\/$/, ''));
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TOKEN));
     await clientVerifies('2.1.0');
