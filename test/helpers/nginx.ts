@@ -19,12 +19,14 @@ export interface NginxOptions {
   tokens?: string[];
   /** Serve this folder instead of a fresh one. */
   root?: string;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { cert: string; key: string };
   /** Folder for nginx's config, logs and temp files (default: a fresh temp folder, removed by stop()). */
   prefix?: string;
 }
 
 export interface NginxServer {
-  /** http://127.0.0.1:PORT/ */
+  /** http(s)://127.0.0.1:PORT/ */
   url: string;
   port: number;
   /** The repository folder nginx serves and writes. */
@@ -90,7 +92,7 @@ export async function startNginx(options: NginxOptions = {}): Promise<NginxServe
 
 async function launch(prefix: string, root: string, port: number, htpasswd: string, tokens: string, options: NginxOptions): Promise<NginxServer> {
   const server = readFileSync(REPOSITORY_CONF, 'utf8')
-    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
+    .replaceAll('@LISTEN@', options.tls ? `127.0.0.1:${port} ssl; ssl_certificate ${options.tls.cert}; ssl_certificate_key ${options.tls.key}` : `127.0.0.1:${port}`)
     .replaceAll('@ROOT@', root)
     .replaceAll('@HTPASSWD@', htpasswd)
     .replaceAll('@TOKENS@', tokens);
@@ -137,7 +139,7 @@ async function launch(prefix: string, root: string, port: number, htpasswd: stri
   }
   let stopped = false;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/`,
     port,
     root,
     errorLog,

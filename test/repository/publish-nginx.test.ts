@@ -1,6 +1,7 @@
 // Publishing to a real nginx WebDAV server on 127.0.0.1 (Debian's nginx-light with
 // scripts/nginx-repository.conf), through the real CLI; each publish verified from nginx.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -280,5 +281,33 @@ describe('publish to nginx over WebDAV', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, new RegExp(`cannot reach the repository at http://127\\.0\\.0\\.1:${port}/images/index\\.json: .*ECONNREFUSED.*\\(tried 4 times\\)`));
     assert.ok(Date.now() - started < 30_000);
+  });
+});
+
+describe('publish to nginx over HTTPS', () => {
+  it('publishes and verifies through TLS (the server certificate trusted via NODE_EXTRA_CA_CERTS)', async () => {
+    const dir = tempDir('pot-image-tls-');
+    const cert = join(dir, 'cert.pem');
+    const certKey = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', certKey, '-out', cert], { stdio: 'ignore' });
+    const tls = await startNginx({ users: { [USER]: PASSWORD }, tls: { cert, key: certKey } });
+    try {
+      const signing = makeKeyPair(dir);
+      const image = makeImage(dir, '1.0.0', { key: signing });
+      const url = `${tls.url}images/`;
+      const env = { ...creds, NODE_EXTRA_CA_CERTS: cert };
+      const r = await runCli(['publish', '--from', image, '--pot', POT, '--tag', '1.0.0', '--to', url, '--public-key', signing.pub], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /verified .* from https:\/\/127\.0\.0\.1:\d+\/images\/: digest and signature match/);
+      assert.ok(existsSync(join(tls.root, 'images', `${POT}_1.0.0.xz.skein`)));
+      // Without trusting the certificate: one line naming the URL, nothing placed.
+      const untrusted = await runCli(['publish', '--from', makeImage(dir, '1.0.1', { key: signing }), '--pot', POT, '--tag', '1.0.1', '--to', url], { env: creds });
+      assert.equal(untrusted.code, 1);
+      assert.equal(untrusted.stderr.trim().split('\n').length, 1);
+      assert.match(untrusted.stderr, /https:\/\/127\.0\.0\.1:\d+\/images\/index\.json: .*certificate/i);
+    } finally {
+      await tls.stop();
+    }
   });
 });
