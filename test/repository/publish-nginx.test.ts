@@ -205,6 +205,24 @@ describe('publish to nginx over WebDAV', () => {
     await clientVerifies('2.4.0');
   });
 
+  it('403 Forbidden: one line naming the variables, not retried', async () => {
+    const proxy = await faultyProxy((req, res) => {
+      if (req.method !== 'PUT') return false;
+      req.resume();
+      req.on('end', () => res.writeHead(403, { 'content-length': '0' }).end());
+      return true;
+    });
+    try {
+      const r = await publish(makeImage(base, '2.5.5', { key }), '2.5.5', [], creds, proxy.url);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /answered 403 Forbidden to PUT .*POT_IMAGE_REPO_USER\/POT_IMAGE_REPO_PASSWORD were refused; set POT_IMAGE_REPO_USER and POT_IMAGE_REPO_PASSWORD, or POT_IMAGE_REPO_TOKEN/);
+      assert.equal(proxy.seen.filter((line) => line.startsWith('PUT ')).length, 1);
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(PASSWORD));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('does not retry a 4xx answer', async () => {
     const dir = makeImage(base, '2.5.0', { key });
     const proxy = await faultyProxy((req, res) => {

@@ -2,12 +2,16 @@
 // and the index lock's mutual exclusion on a folder and on nginx WebDAV.
 import { strict as assert } from 'node:assert';
 import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InputError, UserError } from '../../pipeline/errors.js';
+import { skein1024Hex } from '../../pipeline/artifacts/skein1024.js';
+import { CHUNK_BYTES, forEachChunk } from '../../pipeline/repository/file-chunks.js';
 import { FolderTarget } from '../../pipeline/repository/folder-target.js';
+import { ParallelDigest } from '../../pipeline/repository/parallel-digest.js';
 import { credentialsFromEnv } from '../../pipeline/repository/http-client.js';
 import { emptyIndex, parseIndex, renderIndexHtml, withEntry, type TagEntry } from '../../pipeline/repository/index-file.js';
 import { validatePotName, validateTag } from '../../pipeline/repository/names.js';
@@ -153,6 +157,37 @@ describe('index lock', () => {
       await assert.rejects(target.lock('waiter', { staleMs: 60_000, waitMs: 100 }), /stayed locked .* delete .*\.index\.lock and publish again/);
     } finally {
       await unlock();
+    }
+  });
+});
+
+describe('upload plumbing', () => {
+  it('forEachChunk reads every byte in order through its ring of buffers', async () => {
+    for (const size of [0, 1, CHUNK_BYTES, 3 * CHUNK_BYTES + 17]) {
+      const path = join(base, `chunks-${size}`);
+      const data = randomBytes(size);
+      writeFileSync(path, data);
+      const seen: Buffer[] = [];
+      const total = await forEachChunk(path, async (chunk) => { seen.push(Buffer.from(chunk)); });
+      assert.equal(total, size);
+      assert.deepEqual(Buffer.concat(seen), data);
+    }
+  });
+
+  it('the worker digest equals Skein-1024 of the bytes fed (after a reset, only the bytes since)', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 333);
+    const meta = Buffer.from('-\n');
+    const digest = new ParallelDigest();
+    try {
+      digest.reset();
+      await digest.add(randomBytes(5000)); // an attempt that failed midway
+      digest.reset();
+      for (let i = 0; i < data.length; i += 700_000) await digest.add(data.subarray(i, i + 700_000));
+      const result = await digest.finish(meta);
+      assert.equal(result.bytes, data.length);
+      assert.equal(result.hex, skein1024Hex(Buffer.concat([data, meta])));
+    } finally {
+      await digest.close();
     }
   });
 });
