@@ -55,6 +55,8 @@ export interface RequestSpec {
   collect?: boolean;
   /** One attempt only (a retried streamed GET would feed the same bytes twice). */
   once?: boolean;
+  /** Abandon the request (Ctrl-C): it fails with an AbortError, and is not retried. */
+  signal?: AbortSignal;
   /** Stream the response body here instead (status 200 only). */
   consume?: (chunk: Buffer) => void;
 }
@@ -144,6 +146,11 @@ export class HttpClient {
           reject(new UserError(this.clean(`cannot ${spec.method} ${HttpClient.show(spec.url)}: ${oneLine(error)}; check the repository URL`), 1, { cause: error }));
         }
       };
+      if (spec.signal?.aborted) {
+        settled = true;
+        reject(new DOMException('This operation was aborted', 'AbortError'));
+        return;
+      }
       const req = lib.request(spec.url, { method: spec.method, headers, agent: this.agent }, (res) => {
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
@@ -159,6 +166,9 @@ export class HttpClient {
         res.on('error', fail);
         res.on('aborted', () => fail(new Error('the connection was closed mid-response (aborted)')));
       });
+      const abort = () => req.destroy(new DOMException('This operation was aborted', 'AbortError'));
+      spec.signal?.addEventListener('abort', abort, { once: true });
+      req.once('close', () => spec.signal?.removeEventListener('abort', abort));
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${this.idleTimeoutMs / 1000} s (timed out)`), { code: 'ETIMEDOUT' })));
       req.on('error', fail);
       if (!body) req.end();

@@ -65,6 +65,7 @@ export class WebDavTarget implements RepositoryTarget {
 
   async upload(temporary: string, source: UploadSource): Promise<void> {
     await this.send('PUT', temporary, `uploading ${temporary}`, [200, 201, 204], {
+      signal: source.signal,
       body: () => ({
         length: source.size,
         send: async (write) => {

@@ -242,29 +242,33 @@ describe('publish to nginx over WebDAV', () => {
     assert.deepEqual(leftovers(), []);
   });
 
-  it('Ctrl-C during the upload: exit 130, temporaries removed, no final-named file', async () => {
-    const dir = makeImage(base, '2.6.0', { key, bytes: 4 * 1024 * 1024 });
-    let stalled: () => void = () => undefined;
-    const uploading = new Promise<void>((resolve) => { stalled = resolve; });
-    const proxy = await faultyProxy((req) => {
-      if (req.method !== 'PUT' || !/\.xz\.[0-9a-f]+\.part$/.test(req.url ?? '')) return false;
-      // Take the first bytes, then stop reading: the upload stalls mid-file.
-      req.once('data', () => { req.pause(); stalled(); });
-      return true;
-    });
-    try {
-      const r = await runCli(['publish', '--from', dir, '--pot', POT, '--tag', '2.6.0', '--to', proxy.url], {
-        env: creds,
-        onSpawn: (child) => { void uploading.then(() => child.kill('SIGINT')); },
+  for (const [when, stall] of [
+    ['mid-body', (req: IncomingMessage, stalled: () => void) => { req.once('data', () => { req.pause(); stalled(); }); }],
+    ['waiting for the answer', (req: IncomingMessage, stalled: () => void) => { req.resume(); req.on('end', stalled); }],
+  ] as const) {
+    it(`Ctrl-C during the upload (${when}): exit 130, temporaries removed, no final-named file`, async () => {
+      const dir = makeImage(base, '2.6.0', { key, bytes: 4 * 1024 * 1024 });
+      let stalled: () => void = () => undefined;
+      const uploading = new Promise<void>((resolve) => { stalled = resolve; });
+      const proxy = await faultyProxy((req) => {
+        if (req.method !== 'PUT' || !/\.xz\.[0-9a-f]+\.part$/.test(req.url ?? '')) return false;
+        stall(req, stalled);
+        return true;
       });
-      assert.equal(r.code, 130, r.stderr);
-      assert.match(r.stderr, /interrupted; no temporary file is left/);
-    } finally {
-      await proxy.close();
-    }
-    assert.equal(existsSync(join(repoDir, `${POT}_2.6.0.xz`)), false);
-    assert.deepEqual(leftovers(), []);
-  });
+      try {
+        const r = await runCli(['publish', '--from', dir, '--pot', POT, '--tag', '2.6.0', '--to', proxy.url], {
+          env: creds,
+          onSpawn: (child) => { void uploading.then(() => child.kill('SIGINT')); },
+        });
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, /interrupted; no temporary file is left/);
+      } finally {
+        await proxy.close();
+      }
+      assert.equal(existsSync(join(repoDir, `${POT}_2.6.0.xz`)), false);
+      assert.deepEqual(leftovers(), []);
+    });
+  }
 
   it('three publishers at once (different tags) all end up in index.json', async () => {
     const tags = ['3.0.0', '3.0.1', '3.0.2'];
