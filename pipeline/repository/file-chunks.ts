@@ -4,6 +4,9 @@
 // write flushed, before the same ring slot comes round again: `release` says when.
 import { open } from 'node:fs/promises';
 
+/** The local file could not be read (as opposed to the destination failing). */
+export class LocalReadError extends Error {}
+
 export const CHUNK_BYTES = 1024 * 1024;
 const RING = 8;
 
@@ -14,7 +17,8 @@ export async function forEachChunk(
   consume: (chunk: Buffer) => Promise<{ released: Promise<void> } | void>,
   signal?: AbortSignal,
 ): Promise<number> {
-  const handle = await open(path, 'r');
+  const local = (error: unknown) => new LocalReadError(`cannot read ${path}: ${(error as Error).message}`);
+  const handle = await open(path, 'r').catch((error: unknown) => { throw local(error); });
   const ring = Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK_BYTES));
   const inUse: (Promise<void> | undefined)[] = [];
   let total = 0;
@@ -23,7 +27,7 @@ export async function forEachChunk(
       const slot = i % RING;
       await inUse[slot];
       signal?.throwIfAborted();
-      const { bytesRead } = await handle.read(ring[slot]!, 0, CHUNK_BYTES, null);
+      const { bytesRead } = await handle.read(ring[slot]!, 0, CHUNK_BYTES, null).catch((error: unknown) => { throw local(error); });
       if (bytesRead === 0) break;
       total += bytesRead;
       const released = (await consume(ring[slot]!.subarray(0, bytesRead)))?.released;

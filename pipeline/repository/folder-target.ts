@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { forEachChunk } from './file-chunks.js';
+import { LocalReadError, forEachChunk } from './file-chunks.js';
 import { randomBytes } from 'node:crypto';
 import { UserError, oneLine } from '../errors.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
@@ -99,6 +99,7 @@ export class FolderTarget implements RepositoryTarget {
       }
     } catch (error) {
       await this.remove(temporary).catch(() => undefined);
+      if (error instanceof LocalReadError) throw new UserError(error.message, 1, { cause: error });
       this.fail('write', temporary, error);
     }
   }

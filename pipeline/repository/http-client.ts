@@ -128,7 +128,7 @@ export class HttpClient {
       const headers: Record<string, string | number> = { ...spec.headers };
       if (this.credentials.header) headers.authorization = this.credentials.header;
       const body = spec.body?.();
-      if (body) headers['content-length'] = Buffer.isBuffer(body) ? body.length : body.length;
+      if (body) headers['content-length'] = body.length;
       else if (spec.method === 'PUT') headers['content-length'] = 0;
       const lib = spec.url.protocol === 'https:' ? https : http;
       let settled = false;
@@ -136,7 +136,8 @@ export class HttpClient {
         if (settled) return;
         settled = true;
         const errno = (error as NodeJS.ErrnoException).code;
-        if ((error as Error).name === 'AbortError') {
+        // Ctrl-C, or the local side of the body failed (already a message for the user): no retry.
+        if ((error as Error).name === 'AbortError' || error instanceof UserError) {
           reject(error);
           return;
         }

@@ -1,7 +1,7 @@
 // A repository on a WebDAV server (nginx's dav module is the reference, see
 // scripts/nginx-repository.conf): PUT to a temporary name, MOVE into place.
 import { randomBytes } from 'node:crypto';
-import { forEachChunk } from './file-chunks.js';
+import { LocalReadError, forEachChunk } from './file-chunks.js';
 import { UserError } from '../errors.js';
 import { HttpClient, type Credentials, type HttpResponse, type RetryPolicy } from './http-client.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
@@ -70,10 +70,17 @@ export class WebDavTarget implements RepositoryTarget {
         length: source.size,
         send: async (write) => {
           const observe = source.observe?.();
-          const sent = await forEachChunk(source.path, async (chunk) => {
-            await observe?.(chunk);
-            return { released: write(chunk) };
-          }, source.signal);
+          let sent: number;
+          try {
+            sent = await forEachChunk(source.path, async (chunk) => {
+              await observe?.(chunk);
+              return { released: write(chunk) };
+            }, source.signal);
+          } catch (error) {
+            // A failure to read the local file is not the server's: say so, and do not retry.
+            if (error instanceof LocalReadError) throw new UserError(error.message);
+            throw error;
+          }
           if (sent !== source.size) throw new UserError(`${source.path} changed size while uploading (${sent} bytes, expected ${source.size}); publish again`);
         },
       }),
