@@ -48,7 +48,7 @@ test('no key: the build warns loudly that the image is unsigned; --require-signa
   const strict = sandbox();
   const failed = await strict.build(['--require-signature']);
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, /sign failed: no signing key and --require-signature was given: set sign\.key .* or pass --sign-key/);
+  assert.match(failed.stderr, /preflight failed: 1 problem on this builder: \(1\) no signing key and --require-signature was given: set sign\.key .* or pass --sign-key/);
   assert.ok(!existsSync(join(strict.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
 
@@ -58,12 +58,12 @@ test('a passphrase-protected key signs with POT_IMAGE_KEY_PASSPHRASE, fails clea
   const noPass = sandbox();
   const missing = await noPass.build(['--sign-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: '' });
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /sign failed: the signing key .*protected\.sec is passphrase-protected: set POT_IMAGE_KEY_PASSPHRASE/);
+  assert.match(missing.stderr, /preflight failed: .*the signing key .*protected\.sec is passphrase-protected: set POT_IMAGE_KEY_PASSPHRASE/);
   assert.ok(!existsSync(join(noPass.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
   const wrong = sandbox();
   const bad = await wrong.build(['--sign-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: 'not the passphrase' });
   assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /sign failed: incorrect passphrase for .*protected\.sec/);
+  assert.match(bad.stderr, /preflight failed: .*incorrect passphrase for .*protected\.sec/);
   assert.ok(!bad.stderr.includes('not the passphrase'));
   const good = sandbox();
   const ok = await good.build(['--sign-key', key.sec, '--public-key', key.pub], { POT_IMAGE_KEY_PASSPHRASE: PASS });
@@ -82,7 +82,7 @@ test('a public key that is not the signing key\'s pair fails the build before an
   const s = sandbox();
   const r = await s.build(['--sign-key', key.sec, '--public-key', other.pub]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /sign failed: the public key .*b\.pub \(key [0-9a-f]{16}\) does not belong to the signing key .*a\.sec/);
+  assert.match(r.stderr, /preflight failed: .*the public key .*b\.pub \(key [0-9a-f]{16}\) does not belong to the signing key .*a\.sec/);
   assert.ok(!existsSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
 

@@ -53,7 +53,7 @@ test('flavours run in order: command-file lines (invalid ones ignored), then the
   assert.ok(existsSync(join(jail, 'usr', 'local', 'etc', 'fixture', 'example.yaml')), 'directory copy-in');
   const state = JSON.parse(readFileSync(join(s.potRoot, 'jails', 'b', 'conf', 'state.json'), 'utf8'));
   assert.equal(state.cmd, '/usr/local/bin/cook');
-  assert.deepEqual(state.attributes, { persistent: 'OFF' });
+  assert.deepEqual(state.attributes, { persistent: 'NO' }, 'pot stores boolean attributes as YES/NO');
 
   writeFileSync(join(s.installDir, 'broken.sh'), 'exit 3\n');
   const f = pot('create', '-p', 'c', '-t', 'single', '-b', '14.3', '-f', 'broken');
