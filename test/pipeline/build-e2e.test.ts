@@ -210,3 +210,22 @@ test('a version the CHANGELOG does not name is refused before anything runs (exi
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')), 'nothing was created');
   assert.deepEqual(s.outputFiles().filter((f) => f.includes('.xz')), []);
 });
+
+test('unchanged inputs since the last published tag: "nothing built", exit 0, before pot create; --rebuild builds', async () => {
+  const s = sandbox();
+  const first = await s.build([], {}, { publish: true });
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(existsSync(join(s.repo, `${POT_NAME}_${TAG}.xz.skein`)), 'the first build is published');
+
+  const callsBefore = s.calls().length;
+  const again = await s.build([], {}, { publish: true, version: '1.2.4' });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^nothing built: the inputs .* are unchanged since the published 1\.2\.3; nothing to do\. Pass --rebuild/m);
+  assert.doesNotMatch(again.stdout, /^built /m);
+  assert.ok(!s.calls().slice(callsBefore).some((l) => l.startsWith('pot create')), 'stopped before pot create');
+  assert.deepEqual(s.outputFiles().filter((f) => f.includes('1.2.4') && !f.endsWith('.build.log')), [], 'no artifact of the new tag');
+
+  const rebuilt = await s.build(['--rebuild'], {}, { publish: true, version: '1.2.4' });
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.ok(existsSync(join(s.repo, `${POT_NAME}_1.2.4.xz.skein`)), '--rebuild builds and publishes the new tag');
+});
