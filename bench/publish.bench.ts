@@ -4,39 +4,18 @@
 // throughput >= 0.8 of curl's, peak RSS < 100 MiB.
 //   node --import tsx bench/publish.bench.ts      (BENCH_PUBLISH_MIB=256 for a quicker run)
 import { spawn, spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ImageDigest } from '../pipeline/artifacts/image-digest.js';
-import { generateKeyFiles, signFile } from '../pipeline/artifacts/signify.js';
-import { skeinLine } from '../pipeline/artifacts/skein1024.js';
+import { MIB, cliCommand, vmHwmKiB, writeSignedImage } from './support.js';
+import { join } from 'node:path';
 import { startNginx } from '../test/helpers/nginx.js';
 
-const MIB = 1024 * 1024;
 const sizeMiB = Number(process.env.BENCH_PUBLISH_MIB ?? 1024);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POT = 'matrix-synapse-nomad-amd64-14_3';
 const TAG = '0.0.1';
 const base = `${POT}_${TAG}`;
 const USER = 'bench';
 const PASSWORD = 'bench-only-password';
-
-function cliCommand(): { args: string[]; how: string } {
-  const compiled = join(root, 'dist', 'pipeline', 'cli', 'main.js');
-  if (existsSync(compiled)) return { args: [compiled], how: 'node dist/pipeline/cli/main.js' };
-  return { args: ['--import', 'tsx', join(root, 'pipeline', 'cli', 'main.ts')], how: 'node --import tsx pipeline/cli/main.ts (no dist/: run npm run build)' };
-}
-
-function vmHwmKiB(pid: number): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const rate = (bytes: number, ms: number) => `${(bytes / MIB / (ms / 1000)).toFixed(0)} MiB/s`;
 
@@ -45,21 +24,8 @@ const nginx = await startNginx({ users: { [USER]: PASSWORD }, prefix: join(dir, 
 try {
   const out = join(dir, 'out');
   spawnSync('mkdir', ['-p', out]);
-  const digest = new ImageDigest();
-  const fd = openSync(join(out, `${base}.xz`), 'w');
-  const chunk = Buffer.alloc(4 * MIB);
-  for (let written = 0; written < sizeMiB * MIB; written += chunk.length) {
-    randomFillSync(chunk);
-    digest.addXz(chunk);
-    writeSync(fd, chunk);
-  }
-  closeSync(fd);
-  writeFileSync(join(out, `${base}.xz.meta`), '-\n');
-  writeFileSync(join(out, `${base}.xz.skein`), skeinLine(digest.finish('-\n')));
-  const pub = join(dir, 'bench.pub');
-  const sec = join(dir, 'bench.sec');
-  await generateKeyFiles(pub, sec, { passphrase: null });
-  await signFile(sec, join(out, `${base}.xz.skein`));
+  // The image: random .xz, written and digested in one pass, as the pipeline does.
+  const { pub } = await writeSignedImage(out, base, sizeMiB, dir);
   const bytes = sizeMiB * MIB;
 
   // curl -T: the plain upload of the same file to the same server.

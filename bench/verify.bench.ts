@@ -3,58 +3,21 @@
 // whatever the image size, since the .xz is streamed into the digest.
 //   node --import tsx bench/verify.bench.ts       (BENCH_VERIFY_MIB=256 for a quicker run)
 import { spawn } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ImageDigest } from '../pipeline/artifacts/image-digest.js';
-import { generateKeyFiles, signFile } from '../pipeline/artifacts/signify.js';
-import { skeinLine } from '../pipeline/artifacts/skein1024.js';
+import { MIB, cliCommand, vmHwmKiB, writeSignedImage } from './support.js';
+import { join } from 'node:path';
 import { startStaticServer } from '../test/helpers/static-server.js';
 
-const MIB = 1024 * 1024;
 const sizeMiB = Number(process.env.BENCH_VERIFY_MIB ?? 1024);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const POT = 'matrix-synapse-nomad-amd64-14_3';
 const TAG = '0.0.1';
 const base = `${POT}_${TAG}`;
 
-/** The CLI as users run it (compiled); through tsx when dist/ is missing. */
-function cliCommand(): { args: string[]; how: string } {
-  const compiled = join(root, 'dist', 'pipeline', 'cli', 'main.js');
-  if (existsSync(compiled)) return { args: [compiled], how: 'node dist/pipeline/cli/main.js' };
-  return { args: ['--import', 'tsx', join(root, 'pipeline', 'cli', 'main.ts')], how: 'node --import tsx pipeline/cli/main.ts (no dist/: run npm run build)' };
-}
-
-/** Highest VmHWM (peak resident set) seen while polling /proc/PID/status. */
-function vmHwmKiB(pid: number): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'verify-bench-'));
 try {
   // The image: random .xz, written and digested in one pass, as the pipeline does.
-  const digest = new ImageDigest();
-  const fd = openSync(join(dir, `${base}.xz`), 'w');
-  const chunk = Buffer.alloc(4 * MIB);
-  for (let written = 0; written < sizeMiB * MIB; written += chunk.length) {
-    randomFillSync(chunk);
-    digest.addXz(chunk);
-    writeSync(fd, chunk);
-  }
-  closeSync(fd);
-  writeFileSync(join(dir, `${base}.xz.meta`), '-\n');
-  writeFileSync(join(dir, `${base}.xz.skein`), skeinLine(digest.finish('-\n')));
-  const pub = join(dir, 'bench.pub');
-  const sec = join(dir, 'bench.sec');
-  await generateKeyFiles(pub, sec, { passphrase: null });
-  await signFile(sec, join(dir, `${base}.xz.skein`));
+  const { pub } = await writeSignedImage(dir, base, sizeMiB, dir);
 
   const server = await startStaticServer(dir);
   const cli = cliCommand();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS, type SmokeSettings } from '../../pipeline/acceptance/settings.js';
 import { SmokeTestFailure, runSmokeTest, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
 import { registrationMac } from '../../pipeline/acceptance/synapse-checks.js';

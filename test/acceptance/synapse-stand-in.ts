@@ -104,7 +104,7 @@ export class SynapseStandIn {
       this.json(res, 200, { versions: ['r0.6.1', 'v1.1', 'v1.10'], unstable_features: {} });
       return;
     }
-    const cors = f.wellKnownServer === 'no-cors' ? {} : { 'access-control-allow-origin': '*' };
+    const cors: Record<string, string> = f.wellKnownServer === 'no-cors' ? {} : { 'access-control-allow-origin': '*' };
     if (path === '/.well-known/matrix/server') {
       this.json(res, 200, { 'm.server': f.wellKnownServer === 'wrong-domain' ? 'matrix.other.example:443' : `${this.domain}:443` }, cors);
       return;

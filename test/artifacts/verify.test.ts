@@ -1,4 +1,5 @@
 import { test, after, before } from 'node:test';
+import { Readable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -216,7 +217,7 @@ test('the image digest is one pass over the .xz: tap, stream and files agree wit
   const metaPath = join(dir, `${BASE}.xz.meta`);
   const expected = readFileSync(join(dir, `${BASE}.xz.skein`), 'utf8').trim();
   assert.equal(await digestImageFiles(xzPath, metaPath), expected);
-  assert.equal(await digestImageStream([readFileSync(xzPath)], readFileSync(metaPath)), expected);
+  assert.equal(await digestImageStream(Readable.from([readFileSync(xzPath)]), readFileSync(metaPath)), expected);
   const tapped = new ImageDigest();
   const copy = join(dir, 'copy.xz');
   const { pipeline } = await import('node:stream/promises');

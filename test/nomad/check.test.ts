@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from '@cdktf/hcl2json';
 import { SHIPPED_JOB } from './fixture.js';
-import { checkJob, templateEnvKeys } from '../../pipeline/nomad/check.js';
+import { checkJob, templateEnvKeys, type JobExpectations } from '../../pipeline/nomad/check.js';
 
 const shipped = readFileSync(SHIPPED_JOB, 'utf8');
 const pot = /pot\s+= "([^"]+)"/.exec(shipped)?.[1] ?? '';
 const tag = /tag\s+= "([^"]+)"/.exec(shipped)?.[1] ?? '';
 const expect = { potName: pot, tag };
 
-async function problems(text: string, exp = expect): Promise<string[]> {
+async function problems(text: string, exp: JobExpectations = expect): Promise<string[]> {
   return checkJob((await parse('job.nomad', text)) as Record<string, unknown>, exp).problems;
 }
 
