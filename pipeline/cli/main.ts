@@ -10,7 +10,7 @@ async function help(): Promise<string> {
   const lines = ['usage: pot-image <command> [options]   (pot-image <command> --help for its options)', '', 'commands:'];
   for (const name of commandNames) {
     const cmd = await loadCommand(name);
-    lines.push(`  ${name.padEnd(12)} ${cmd?.summary ?? ''}`);
+    lines.push(`  ${name.padEnd(14)} ${cmd?.summary ?? ''}`);
   }
   return lines.join('\n');
 }
