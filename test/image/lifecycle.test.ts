@@ -62,8 +62,24 @@ describe('cook lifecycle', { skip }, () => {
     assert.match(failed.stderr, /ERROR: synapse failed to start/);
     assert.match(failed.stdout, /last lines of \/var\/log\/matrix-synapse\/homeserver\.log/);
     assert.match(failed.stdout, /\| stand-in synapse: fatal: refusing to start/);
+    // What the start printed (Synapse's config errors come before its logging) reaches Nomad's log too.
+    assert.match(failed.stdout, /> stand-in synapse: error printed before logging is set up/);
     assert.ok(!services(failed).includes('service nginx start'));
     assert.ok(services(failed).includes('service cron stop'));
+  });
+
+  it('a daemon whose pid file appears only after start returned (Synapse daemonize) is waited for', async () => {
+    const r = await runUntilReady({ ...MINIMAL, STANDIN_SERVICE_LATE_PID: 'synapse' });
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(services(r).slice(0, 3), ['service cron start', 'service synapse start', 'service nginx start']);
+    assert.ok(r.standIns().filter((l) => l === 'service synapse status').length >= 2, 'asked again after an empty pid file');
+  });
+
+  it('a daemon not running within COOK_START_WAIT seconds fails the start', async () => {
+    const r = await cook({ ...MINIMAL, STANDIN_SERVICE_LATE_PID: 'synapse', COOK_START_WAIT: '1' }, { renderOnly: false });
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.stderr, /ERROR: synapse is not running 1s after start/);
+    assert.ok(!services(r).includes('service nginx start'));
   });
 
   it('a service that dies later: exit 1 naming it, the others stopped', async () => {
