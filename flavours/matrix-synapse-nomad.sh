@@ -88,6 +88,10 @@ install_cook() {
 	for f in "$PAYLOAD"/templates/*; do
 		install -m 0644 "$f" "$SHARE/"
 	done
+	# Rotation for the logs that would otherwise grow for the allocation's lifetime.
+	install -d -m 0755 /usr/local/etc/newsyslog.conf.d
+	install -m 0644 "$PAYLOAD/templates/newsyslog.conf" \
+		/usr/local/etc/newsyslog.conf.d/matrix-synapse-nomad.conf
 }
 
 record_build() {

@@ -79,6 +79,30 @@ describe('flavour build script (matrix-synapse-nomad.sh)', { skip }, () => {
     assert.ok(!existsSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf')), 'quarterly is the release default');
   });
 
+  it('installs log rotation for the logs nginx and cook write (newsyslog.conf.d, *.conf as /etc/newsyslog.conf includes)', async () => {
+    const b = await build();
+    assert.equal(b.code, 0, b.stderr);
+    const conf = readFileSync(b.at('usr/local/etc/newsyslog.conf.d/matrix-synapse-nomad.conf'), 'utf8');
+    const entries = conf.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => l.trim().split(/\s+/));
+    const files = entries.map((e) => e[0]);
+    const nginxConf = readFileSync(join(FLAVOURS, 'matrix-synapse-nomad.d', 'templates', 'nginx.conf'), 'utf8');
+    const common = readFileSync(join(FLAVOURS, 'matrix-synapse-nomad.d', 'libexec', 'common.sh'), 'utf8');
+    const written = [
+      ...[...nginxConf.matchAll(/^\s*(?:error_log|access_log)\s+(\S+);/gm)].map((m) => m[1]),
+      ...[...common.matchAll(/^(?:COOK_LOG|ACME_LOG)=(\S+)$/gm)].map((m) => m[1]),
+    ];
+    assert.deepEqual([...files].sort(), [...written].sort());
+    for (const e of entries) {
+      // logfilename mode count size when flags [/pid_file sig_num]
+      assert.match(e[1]!, /^[0-7]{3}$/, e.join(' '));
+      assert.match(e[2]!, /^\d+$/);
+      assert.match(e[3]!, /^(\d+|\*)$/);
+      assert.match(e[5]!, /^[JCNBGXZ]+$/);
+      if (e[0]!.startsWith('/var/log/nginx/')) assert.deepEqual(e.slice(6), ['/var/run/nginx.pid', '30'], 'nginx reopens its logs on SIGUSR1 (30 on FreeBSD)');
+      else assert.match(e[5]!, /N/, 'no daemon to signal');
+    }
+  });
+
   it('bakes nothing site-specific in: no configuration, secret, key or certificate', async () => {
     const b = await build();
     assert.equal(b.code, 0);
