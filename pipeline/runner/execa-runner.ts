@@ -19,6 +19,18 @@ export interface ExecaRunnerOptions {
   pathPrefix?: string[];
 }
 
+/**
+ * The line that says why a command failed. pot prints its errors as `###>  …` lines
+ * on stdout, usually followed by the sub-command's help, so the last of those lines
+ * wins; otherwise the last line of stderr, else of stdout.
+ */
+export function failureLine(stdout: string, stderr: string): string {
+  const lines = `${stdout}\n${stderr}`.split('\n');
+  const potError = lines.filter((l) => l.startsWith('###>')).pop();
+  if (potError !== undefined) return potError.replace(/^###>\s*/, '').trim();
+  return (stderr || stdout).trim().split('\n').slice(-1)[0] ?? '';
+}
+
 export class ExecaRunner implements CommandRunner {
   private readonly running = new Set<ResultPromise>();
   constructor(private readonly options: ExecaRunnerOptions = {}) {
@@ -79,7 +91,7 @@ export class ExecaRunner implements CommandRunner {
       throw new UserError(`'${command}' is not installed or not on PATH; install it and run again`);
     }
     if (exitCode !== 0 && !options.allowFailure) {
-      const last = redact((out.stderr || out.stdout).trim().split('\n').slice(-1)[0] ?? '', secrets);
+      const last = redact(failureLine(out.stdout, out.stderr), secrets);
       const what = options.purpose ? `could not ${options.purpose}: ` : '';
       const log = this.options.logFile ? `; see ${this.options.logFile}` : '';
       throw new UserError(`${what}'${shown}' exited ${exitCode}${last ? ` (${last})` : ''}${log}`);

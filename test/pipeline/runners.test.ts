@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.js';
 import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
 import { secretsFromEnv } from '../../pipeline/runner/secrets.js';
+import { join } from 'node:path';
 import { UserError } from '../../pipeline/errors.js';
+import { ExecaRunner, failureLine } from '../../pipeline/runner/execa-runner.js';
+import { PROJECT_ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import type { CommandRunner } from '../../pipeline/runner/types.js';
 
 test('PlanRunner records shell-quoted commands and notes in order, succeeds with empty output, redacts', async () => {
@@ -39,4 +43,21 @@ test('InterruptibleRunner: after interrupt() the running command is aborted and 
 test('secretsFromEnv takes values of credential-like variables only', () => {
   const found = secretsFromEnv({ REPO_PASSWORD: 'pw-1234', SIGN_KEY_PASSPHRASE: 'pass-5678', WEBDAV_TOKEN: 'tok-9', PATH: '/usr/bin', HOME: '/root', SHORT_SECRET: 'ab' });
   assert.deepEqual(found.sort(), ['pass-5678', 'pw-1234', 'tok-9']);
+});
+
+test("failureLine: pot's last ###> line (printed on stdout, before its help) names the problem", () => {
+  const stdout = '===>  Creating a new pot\n###>  option -i is mandatory with network type is alias\npot create [-hv] -p potname [-N network-type]\n  -h print this help\n';
+  assert.equal(failureLine(stdout, ''), 'option -i is mandatory with network type is alias');
+  assert.equal(failureLine('', "###>  /opt/pot does not exist, please run 'pot init'\n"), "/opt/pot does not exist, please run 'pot init'");
+  assert.equal(failureLine('progress\n', 'zfs: cannot open x\n'), 'zfs: cannot open x');
+  assert.equal(failureLine('only stdout\n', ''), 'only stdout');
+});
+
+test("ExecaRunner's error for a failing pot quotes pot's error line, not the help after it", async () => {
+  const root = tempDir('runner-pot-');
+  const runner = new ExecaRunner({ pathPrefix: [join(PROJECT_ROOT, 'test', 'stand-ins')] });
+  await assert.rejects(
+    runner.run('pot', ['create', '-p', 'x', '-t', 'single', '-b', '14.3', '-N', 'private-bridge'], { env: { POT_STANDIN_ROOT: root }, purpose: 'create the pot x' }),
+    (e: unknown) => e instanceof UserError && /^could not create the pot x: '.*' exited 1 \(private-bridge network type requires -B option/.test(e.message),
+  );
 });
