@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
-import { potConfig } from '../pot/config.js';
+import { potConfig, readPotConfig } from '../pot/config.js';
 import { potExists } from '../pot/info.js';
 import { potVersion } from '../pot/version.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
@@ -81,10 +81,13 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       ctx.summary.potVersion = version;
       say(`pot ${version}`);
     }
-    const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : await potConfig(runner, 'zfs_root');
+    const config = dry ? {} : await readPotConfig(runner, 'zfs_root');
+    const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : config.value;
     if (dry) {
       await potConfig(runner, 'zfs_root');
       ctx.note(`zfs list -H -p -o name,avail ${zfsRoot}`);
+    } else if (config.failure) {
+      add(`pot is not initialised (pot config: ${config.failure})`, 'pot init (set POT_ZFS_ROOT and POT_FS_ROOT in /usr/local/etc/pot/pot.conf first if the defaults do not fit)');
     } else if (!zfsRoot) {
       add('pot has no ZFS root configured', 'set POT_ZFS_ROOT in /usr/local/etc/pot/pot.conf, then pot init');
     } else {

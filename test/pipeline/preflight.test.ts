@@ -98,3 +98,30 @@ test('an unreadable signing key is reported with how to make one', async () => {
   const ctx = context(HEALTHY, { signKey: '/nonexistent/key.sec' });
   await assert.rejects(runPreflight(ctx, () => {}), /the signing key \/nonexistent\/key\.sec is not readable: .*pot-image keygen/);
 });
+
+test("pot not initialised (pot config exits 1: POT_FS_ROOT missing) is told apart from an unset POT_ZFS_ROOT", async () => {
+  const uninit = context({ ...HEALTHY, 'pot config -q -g zfs_root': { exitCode: 1, stderr: "###>  /opt/pot does not exist, please run 'pot init'\n" } });
+  await assert.rejects(runPreflight(uninit, () => {}), /\(1\) pot is not initialised \(pot config: \/opt\/pot does not exist, please run 'pot init'\): pot init/);
+  assert.ok(!uninit.runner.asked.some((l) => l.startsWith('zfs')), 'no zfs probe without a ZFS root');
+  const unset = context({ ...HEALTHY, 'pot config -q -g zfs_root': { stdout: '\n' } });
+  await assert.rejects(runPreflight(unset, () => {}), /\(1\) pot has no ZFS root configured: set POT_ZFS_ROOT/);
+});
+
+test('preflight against the uname/zfs/pkg/pot stand-ins of a builder: pot not initialised yet', async () => {
+  const { sandbox } = await import('./builder-sandbox.js');
+  const { ExecaRunner } = await import('../../pipeline/runner/execa-runner.js');
+  const s = sandbox();
+  rmSync(s.potRoot, { recursive: true, force: true }); // before `pot init`
+  const ctx = context(HEALTHY);
+  ctx.runner = new ExecaRunner({ pathPrefix: s.env.PATH!.split(':').slice(0, 2) }) as unknown as typeof ctx.runner;
+  const saved = process.env.POT_STANDIN_ROOT;
+  process.env.POT_STANDIN_ROOT = s.potRoot;
+  try {
+    await assert.rejects(runPreflight(ctx, () => {}), (e: Error) => {
+      assert.match(e.message, /^1 problem on this builder: \(1\) pot is not initialised \(pot config: .* does not exist, please run 'pot init'\): pot init/);
+      return true;
+    });
+  } finally {
+    if (saved === undefined) delete process.env.POT_STANDIN_ROOT; else process.env.POT_STANDIN_ROOT = saved;
+  }
+});
