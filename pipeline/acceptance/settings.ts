@@ -24,7 +24,7 @@ export interface SmokeSettings {
   domain: string;
   /** ALERTEMAIL passed to cook. */
   alertEmail: string;
-  /** `pot clone -i`; needed when the pot network type is `alias`. */
+  /** `pot clone -i`: a fixed address for the clone (public-bridge); empty lets pot pick one. */
   ip?: string;
   /** Talk to the jail's nginx here instead of http://<jail ip>/ (port forwards, tests). */
   url?: string;

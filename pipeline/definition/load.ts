@@ -157,8 +157,11 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
 
   const pot = section(raw, 'pot', ['network']);
   const network = overrides.network ?? str(pot.network, 'pot.network', 'public-bridge');
+  if (network === 'alias' || network === 'private-bridge') {
+    throw new InputError(`pot.network: '${network}' needs ${network === 'alias' ? 'a host address (pot create -i)' : 'a bridge (pot create -B)'}, which the build does not pass; use ${POT_NETWORKS.join(' or ')}`);
+  }
   if (!(POT_NETWORKS as readonly string[]).includes(network)) {
-    throw new InputError(`pot.network: '${network}' is not a pot network type; use one of ${POT_NETWORKS.join(', ')}`);
+    throw new InputError(`pot.network: '${network}' is not a pot network type; use ${POT_NETWORKS.join(' or ')}`);
   }
 
   const exp = section(raw, 'export', ['compression', 'output']);

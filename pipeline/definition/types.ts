@@ -33,7 +33,12 @@ export interface ImageDefinition {
   tag: string;
 }
 
-export const POT_NETWORKS = ['inherit', 'alias', 'public-bridge', 'private-bridge'] as const;
+/**
+ * Network types the build can create its pot with. pot's other two need more
+ * than `-N`: `alias` a host address (`-i`), `private-bridge` a bridge (`-B`);
+ * `pot create` refuses them without (network.sh, _validate_network_param).
+ */
+export const POT_NETWORKS = ['inherit', 'public-bridge'] as const;
 export type PotNetwork = (typeof POT_NETWORKS)[number];
 export const ARCHES = ['amd64', 'arm64'] as const;
 

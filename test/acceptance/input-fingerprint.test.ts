@@ -34,7 +34,7 @@ describe('input fingerprint', () => {
       seen.add(fp);
     };
     expectNew('--release 14.3', computeInputFingerprint(p.load({ release: '14.3' })).fingerprint);
-    expectNew('--network alias', computeInputFingerprint(p.load({ network: 'alias' })).fingerprint);
+    expectNew('--network inherit', computeInputFingerprint(p.load({ network: 'inherit' })).fingerprint);
     writeFileSync(join(p.root, 'flavours', `${FLAVOUR}.d`, 'cook'), '#!/bin/sh\necho cook v2\n');
     expectNew('cook', computeInputFingerprint(p.load()).fingerprint);
     writeFileSync(join(p.root, 'flavours', `${FLAVOUR}.d`, 'nginx.conf'), 'events {}\n');

@@ -112,7 +112,9 @@ test('an unknown flavour and a missing flavour file', () => {
 });
 
 test('other fields: network, compression, install dir, YAML shape', () => {
-  rejects(project(), { network: 'bridge' }, /^pot\.network: 'bridge' is not a pot network type; use one of inherit, alias, public-bridge, private-bridge$/);
+  rejects(project(), { network: 'bridge' }, /^pot\.network: 'bridge' is not a pot network type; use inherit or public-bridge$/);
+  rejects(project(), { network: 'alias' }, /^pot\.network: 'alias' needs a host address \(pot create -i\), which the build does not pass; use inherit or public-bridge$/);
+  rejects(project(), { network: 'private-bridge' }, /^pot\.network: 'private-bridge' needs a bridge \(pot create -B\), which the build does not pass; use inherit or public-bridge$/);
   rejects(project(), { compression: '10' }, /^export\.compression: '10' is not an xz level; use a whole number from 0 to 9$/);
   rejects(project(BASE.replace('/usr/local/etc/pot/flavours', 'relative/dir')), {}, /^flavours\.install_dir: 'relative\/dir' must be an absolute path/);
   rejects(project('flavour: [unclosed\n'), {}, /is not valid YAML/);

@@ -45,7 +45,7 @@ image definition (each overrides image/image.yaml):
   --version X.Y.Z            image version = export tag (semver)
   --output DIR               where the artifacts and the build log go
   --compression 0-9          xz level of pot export
-  --network TYPE             pot network type: inherit, alias, public-bridge, private-bridge
+  --network TYPE             pot network type: inherit or public-bridge
   --flavour-dir DIR          flavour sources (default flavours/)
   --flavour-install-dir DIR  pot's flavour folder (default /usr/local/etc/pot/flavours)
   --sign-key FILE            signify secret key;  --public-key FILE  its public key
