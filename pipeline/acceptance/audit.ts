@@ -33,7 +33,7 @@ export interface AuditReport {
   unusedAllowances: AuditAllowance[];
 }
 
-/** `pkg audit -F --raw=json NAME-VERSION…` (pkg ≥ 1.17 has --raw). */
+/** `pkg audit -F --raw=json NAME-VERSION…` (--raw came with pkg 1.16.0). */
 export function pkgAuditArgs(packages: readonly PackageEntry[]): string[] {
   return ['audit', '-F', '--raw=json', ...packages.map((p) => `${p.name}-${p.version}`)];
 }
@@ -44,7 +44,7 @@ export function parseAuditJson(stdout: string): Vulnerability[] {
   try {
     doc = JSON.parse(stdout) as typeof doc;
   } catch {
-    throw new UserError(`pkg audit did not print JSON ('${stdout.trim().split('\n')[0]?.slice(0, 80) ?? ''}'); it needs pkg 1.17 or newer for --raw=json: run 'pkg upgrade pkg'`);
+    throw new UserError(`pkg audit did not print JSON ('${stdout.trim().split('\n')[0]?.slice(0, 80) ?? ''}'); it needs pkg 1.16 or newer for --raw=json: run 'pkg upgrade pkg'`);
   }
   if (!doc || typeof doc !== 'object' || typeof doc.pkg_count !== 'number') {
     throw new UserError(`pkg audit printed JSON without pkg_count; expected pkg's --raw=json format`);
@@ -127,6 +127,10 @@ export async function runAudit(runner: CommandRunner, packages: readonly Package
   // Exit 1 means "vulnerable" with JSON on stdout; anything else unparsable is a real failure.
   const result = await runner.run(PKG, pkgAuditArgs(packages), { allowFailure: true, purpose: 'audit the image packages' });
   if (result.exitCode !== 0 && result.stdout.trim() === '') {
+    // A pkg older than 1.16 does not know --raw: getopt complains and pkg prints the usage.
+    if (/unrecognized option|illegal option|usage: pkg audit/i.test(result.stderr)) {
+      throw new UserError(`this builder's pkg does not know 'pkg audit --raw=json' (added in pkg 1.16.0); run 'pkg upgrade pkg'`);
+    }
     const why = (result.stderr.trim().split('\n').slice(-1)[0] ?? '').trim();
     throw new UserError(`'pkg audit -F' exited ${result.exitCode}${why ? ` (${why})` : ''}; check the builder can fetch the vulnerability database (VULNXML_SITE in pkg.conf)`);
   }

@@ -32,7 +32,7 @@ describe('vulnerability audit', () => {
     assert.equal(v.length, 2);
     assert.deepEqual(v[0], { package: 'nginx', version: '1.24.0_12,3', id: VID, cves: ['CVE-2026-1111', 'CVE-2026-1112'], url: `https://vuxml.FreeBSD.org/freebsd/${VID}.html`, description: 'nginx -- multiple vulnerabilities' });
     assert.deepEqual(parseAuditJson('{"pkg_count": 0}'), []);
-    assert.throws(() => parseAuditJson('nginx-1.24 is vulnerable:'), /did not print JSON.*pkg 1\.17/);
+    assert.throws(() => parseAuditJson('nginx-1.24 is vulnerable:'), /did not print JSON.*pkg 1\.16/);
   });
 
   it('fails on every vulnerable package with ids and links, in one line', () => {
@@ -102,6 +102,7 @@ describe('vulnerability audit', () => {
       assert.equal(ok.status, 'allowed');
       await assert.rejects(runAudit(runner({ PKG_STANDIN_FETCH_FAIL: '1' }), packages, []), /'pkg audit -F' exited 1 \(pkg: cannot fetch vulnxml file: Network is unreachable\)/);
       await assert.rejects(runAudit(runner({}), [], []), /no packages to audit/);
+      await assert.rejects(runAudit(runner({ PKG_STANDIN_OLD: '1' }), packages, []), /this builder's pkg does not know 'pkg audit --raw=json' \(added in pkg 1\.16\.0\); run 'pkg upgrade pkg'$/);
     } finally {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
       Object.assign(process.env, saved);

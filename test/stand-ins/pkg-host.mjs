@@ -7,6 +7,7 @@
 //   PKG_STANDIN_PACKAGES    file: name<TAB>origin<TAB>version per line (else ROOT/var/db/pkg/stand-in.tsv, else a fixed list)
 //   PKG_STANDIN_VULNS       file: JSON [{package, vid, cves, description, below?}] ("below": only versions lower than it)
 //   PKG_STANDIN_FETCH_FAIL  "1": `audit -F` cannot fetch the database (exit 1)
+//   PKG_STANDIN_OLD         "1": a pkg older than 1.16, whose audit has no -R/--raw
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
@@ -79,10 +80,14 @@ if (command === 'audit') {
     else if (a === '-q' || a === '--quiet') quiet = true;
     else if (a === '-r' || a === '--recursive') continue;
     else if (a === '-f' || a === '--file') k++;
+    else if (process.env.PKG_STANDIN_OLD === '1' && (a.startsWith('--raw') || a.startsWith('-R'))) {
+      // getopt_long's complaint, then usage_audit() and EXIT_FAILURE
+      die(`unrecognized option \`${a}'\nUsage: pkg audit [-Fqr] [-f file] <pattern>`, 1);
+    }
     else if (a === '--raw' || a === '-R') raw = 'ucl';
     else if (a.startsWith('--raw=')) raw = a.slice(6);
     else if (a.startsWith('-R')) raw = a.slice(2);
-    else if (a.startsWith('-')) die(`illegal option -- ${a.replace(/^-+/, '')}\nUsage: pkg audit [-RFqr] [--raw[=format]|-R[format] [-f file] <pattern>`, 64);
+    else if (a.startsWith('-')) die(`illegal option -- ${a.replace(/^-+/, '')}\nUsage: pkg audit [-RFqr] [--raw[=format]|-R[format] [-f file] <pattern>`, 1);
     else names.push(a);
   }
   if (raw !== undefined && !['ucl', 'json', 'json-compact', 'yaml'].includes(raw)) die(`invalid argument ${raw} for --raw option`);
