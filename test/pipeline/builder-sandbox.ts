@@ -55,6 +55,7 @@ export function sandbox(): Sandbox {
   const output = join(dir, 'out');
   const repo = join(dir, 'repo');
   mkdirSync(installDir, { recursive: true });
+  mkdirSync(potRoot, { recursive: true }); // what `pot init` leaves: pot refuses to work without its POT_FS_ROOT
   // pot ships the stock fbsd-update flavour in its flavour folder.
   copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
   const env = {

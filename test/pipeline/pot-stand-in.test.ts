@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skein1024Hex } from '../../pipeline/artifacts/skein1024.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -24,21 +24,82 @@ function stageFixture(s: ReturnType<typeof sandbox>): void {
   spawnSync('cp', ['-Rp', `${src}/.`, s.installDir]);
 }
 
-test('create validates its arguments like pot', () => {
+test('create validates its arguments like pot (errors as ###> lines on stdout, exit 1)', () => {
   const s = sandbox();
   const pot = potIn(s);
-  assert.match(pot('create', '-p', 'a.b', '-t', 'single', '-b', '13.0').err, /not a valid name for a pot/);
-  assert.match(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-N', 'bridge').err, /Network type bridge not recognized/);
-  assert.match(pot('create', '-p', 'a', '-t', 'single', '-b', '13.9').err, /13\.9 is not a valid release/);
-  assert.match(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-f', 'nope').err, /Flavour nope not found/);
-  assert.match(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-Z').err, /illegal option -- Z/);
+  const refused = (r: ReturnType<typeof pot>, re: RegExp) => { assert.equal(r.code, 1, r.out); assert.match(r.out, re); };
+  refused(pot('create', '-p', 'a.b', '-t', 'single', '-b', '13.0'), /^###> {2}a\.b is not a valid name for a pot/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-N', 'bridge'), /###> {2}Network type bridge not recognized\npot create \[-hv\]/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.9'), /13\.9 is not a valid release/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-f', 'nope'), /Flavour nope not found/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-N', 'alias'), /option -i is mandatory with network type is alias/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-N', 'alias', '-i', 'auto'), /-i auto not usable with network type alias/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-N', 'private-bridge'), /private-bridge network type requires -B option/);
+  refused(pot('create', '-t', 'single', '-b', '13.0'), /pot name is missing/);
+  const bad = pot('create', '-p', 'a', '-t', 'single', '-b', '13.0', '-Z');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /illegal option -- Z/);
   assert.equal(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0').code, 0);
-  assert.match(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0').err, /pot a already exists/);
+  refused(pot('create', '-p', 'a', '-t', 'single', '-b', '13.0'), /pot a already exists/);
   assert.equal(pot('info', '-q', '-p', 'a').code, 0);
-  assert.equal(pot('info', '-q', '-p', 'b').code, 1);
-  assert.equal(pot('version', '-q').out, '0.16.1\n');
+  const unknown = pot('info', '-q', '-p', 'b');
+  assert.equal(unknown.code, 1);
+  assert.doesNotMatch(unknown.out, /###>/, '-q silences the error line (the help still comes)');
+  assert.equal(pot('version', '-q').out, '0.16.0\n', "0.16.0 and 0.16.1 both print 0.16.0");
+  assert.equal(pot('version').out, 'pot version: 0.16.0\n');
   assert.equal(pot('config', '-q', '-g', 'zfs_root').out, 'zroot/pot\n');
-  assert.match(pot('frobnicate').err, /not supported/);
+  assert.equal(pot('config', '-g', 'zfs_root').out, 'zfs_root = zroot/pot\n');
+  assert.equal(pot('config', '-q', '-g', 'fs_root').out, `${s.potRoot}\n`);
+  assert.equal(pot('config', '-q', '-g', 'nope').code, 1);
+  refused(pot('frobnicate'), /^Usage: pot command \[options\]/);
+});
+
+test('before `pot init` (no POT_FS_ROOT) every sub-command but version fails', () => {
+  const s = sandbox();
+  rmSync(s.potRoot, { recursive: true });
+  const pot = potIn(s);
+  for (const args of [['config', '-q', '-g', 'zfs_root'], ['info', '-q', '-p', 'a'], ['create', '-p', 'a', '-t', 'single', '-b', '13.0']]) {
+    const r = pot(...args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.err, /does not exist, please run 'pot init'/);
+  }
+  assert.equal(pot('version', '-q').code, 0);
+});
+
+test('the smoke-test sub-commands follow pot: clone needs a snapshot, info -E, set-attribute checks, start/stop/destroy exit codes', () => {
+  const s = sandbox();
+  const pot = potIn(s);
+  assert.equal(pot('create', '-p', 'base', '-t', 'single', '-b', '14.3', '-N', 'public-bridge').code, 0);
+  const noSnap = pot('clone', '-P', 'base', '-p', 'c');
+  assert.equal(noSnap.code, 1);
+  assert.match(noSnap.out, /base\/m has no snap - please take a snapshot of base/);
+  assert.equal(pot('snapshot', '-p', 'base').code, 0);
+  assert.match(pot('clone', '-P', 'base', '-p', 'c', '-N', 'alias').out, /option -i is mandatory with network type is alias/);
+  assert.equal(pot('clone', '-P', 'base', '-p', 'c', '-i', '10.192.0.9').code, 0);
+  assert.equal(pot('info', '-p', 'c', '-E').out, 'export _POT_NAME=c\nexport _POT_IP=10.192.0.9\n');
+  assert.equal(pot('set-attribute', '-p', 'c', '-A', 'persistent', '-V', 'off').code, 0);
+  assert.match(pot('set-attribute', '-p', 'c', '-A', 'persistent', '-V', '1').out, /value 1 is not a valid boolean value/);
+  assert.match(pot('set-attribute', '-p', 'c', '-A', 'persist', '-V', 'NO').out, /persist is not a valid attribute/);
+  assert.match(pot('set-env', '-p', 'c', '-E', 'NOVALUE').out, /NOVALUE not in a valid form/);
+  assert.match(pot('stop', '-p', 'c').out, /pot c is not in a state where it can be stopped/, 'never started: stop exits 1');
+  assert.equal(pot('stop', '-p', 'c').code, 1);
+  const gone = pot('stop', '-p', 'nope');
+  assert.equal(gone.code, 0, 'pot stop of an unknown pot complains but exits 0');
+  assert.match(gone.out, /The pot nope is not a valid pot/);
+  const died = potIn(s, { POT_STANDIN_START_EXIT: '3' })('start', '-p', 'c');
+  assert.equal(died.code, 125, 'a non-persistent pot whose command fails: 125');
+  assert.equal(pot('stop', '-p', 'c').code, 0, 'stopping a stopped pot is fine');
+  assert.equal(pot('set-attribute', '-p', 'base', '-A', 'persistent', '-V', 'YES').code, 0);
+  assert.equal(pot('start', 'base').code, 0, 'a persistent pot: start returns');
+  assert.equal(pot('start', '-p', 'base').code, 0, 'already running: still exit 0');
+  assert.match(pot('snapshot', '-p', 'base').out, /still running\. Snapshot is possible only for stopped pots/);
+  assert.equal(pot('stop', 'base').code, 0);
+  const pinned = pot('destroy', '-p', 'base');
+  assert.equal(pinned.code, 1, 'a clone pins the snapshot: zfs destroy -r refuses');
+  assert.match(pinned.out, /base destruction failed/);
+  assert.equal(pot('destroy', '-F', '-p', 'c').code, 0);
+  assert.equal(pot('destroy', '-p', 'base').code, 0);
+  assert.match(pot('destroy', '-p', 'base').out, /pot base not found or corrupted\. Try to use the -F flag/);
 });
 
 test('flavours run in order: command-file lines (invalid ones ignored), then the script; a failing script destroys the pot unless -k', () => {
@@ -47,7 +108,7 @@ test('flavours run in order: command-file lines (invalid ones ignored), then the
   const pot = potIn(s);
   const r = pot('create', '-p', 'b', '-t', 'single', '-b', '14.3', '-f', 'fbsd-update', '-f', 'matrix-synapse-nomad', '-f', 'matrix-synapse-nomad+4');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /line set-attr -A no-such -V line not valid - ignoring/);
+  assert.match(r.out, /###> {2}Flavor matrix-synapse-nomad: line set-attr -A no-such -V line not valid - ignoring/);
   const jail = join(s.potRoot, 'jails', 'b', 'm');
   assert.equal(readFileSync(join(jail, 'var', 'log', 'flavours.log'), 'utf8'), 'fbsd-update.sh b\nmatrix-synapse-nomad.sh b\n');
   assert.ok(existsSync(join(jail, 'usr', 'local', 'etc', 'fixture', 'example.yaml')), 'directory copy-in');
@@ -58,7 +119,7 @@ test('flavours run in order: command-file lines (invalid ones ignored), then the
   writeFileSync(join(s.installDir, 'broken.sh'), 'exit 3\n');
   const f = pot('create', '-p', 'c', '-t', 'single', '-b', '14.3', '-f', 'broken');
   assert.equal(f.code, 1);
-  assert.match(f.err, /create: flavour broken failed \(script\)/);
+  assert.match(f.out, /create: flavour broken failed \(script\)/);
   assert.equal(existsSync(join(s.potRoot, 'jails', 'c')), false);
   assert.equal(pot('create', '-k', '-p', 'd', '-t', 'single', '-b', '14.3', '-f', 'broken').code, 1);
   assert.ok(existsSync(join(s.potRoot, 'jails', 'd')), '-k keeps the half-built pot');
@@ -70,10 +131,10 @@ test('export writes .xz, .meta "-" and the Skein-1024 of .xz+.meta; -S signs the
   const out = join(s.dir, 'exp');
   mkdirSync(out);
   pot('create', '-p', 'e', '-t', 'single', '-b', '14.3');
-  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', out).err, /has no snapshots/);
+  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', out).out, /has no snapshots/);
   pot('snapshot', '-p', 'e');
-  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', out, '-l', '10').err, /10 is an invalid compression level/);
-  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', join(s.dir, 'nodir')).err, /is not a directory/);
+  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', out, '-l', '10').out, /10 is an invalid compression level/);
+  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-D', join(s.dir, 'nodir')).out, /is not a directory/);
 
   const keys = tempDir();
   const gen = spawnSync('signify-openbsd', ['-G', '-n', '-p', join(keys, 'k.pub'), '-s', join(keys, 'k.sec')]);
@@ -88,10 +149,11 @@ test('export writes .xz, .meta "-" and the Skein-1024 of .xz+.meta; -S signs the
   assert.equal(verify.status, 0, String(verify.stderr));
 
   // -c: a lower tag is refused; the same tag is fine for the same snapshot
-  assert.match(pot('export', '-p', 'e', '-t', '0.9.0', '-c', '-D', out).err, /lower than the last exported tag 1\.0\.0/);
+  assert.match(pot('export', '-p', 'e', '-t', '0.9.0', '-c', '-D', out).out, /Tag version lower than the previously exported one/);
   assert.equal(pot('export', '-p', 'e', '-t', '1.0.0', '-c', '-D', tempDir()).code, 0);
   pot('snapshot', '-p', 'e');
-  assert.match(pot('export', '-p', 'e', '-t', '1.1.0', '-D', out).err, /more than 1 snapshot/);
+  assert.match(pot('export', '-p', 'e', '-t', '1.1.0', '-D', out).out, /more than 1 snapshot/);
+  assert.match(pot('export', '-p', 'e', '-t', '1.0.0', '-c', '-A', '-D', tempDir()).out, /Already exported a different snapshot tagged as this version/);
 });
 
 test('failure injection: FAIL, EXPORT_NO_FILES (exit 0, no files); every call is logged', () => {
@@ -106,6 +168,30 @@ test('failure injection: FAIL, EXPORT_NO_FILES (exit 0, no files); every call is
   assert.equal(r.code, 0);
   assert.equal(existsSync(join(out, 'f_1.0.0.xz')), false);
   assert.equal(pot('destroy', '-F', '-p', 'f').code, 0);
-  assert.match(pot('destroy', '-p', 'f').err, /f is not a pot/);
+  assert.match(pot('destroy', '-p', 'f').out, /pot f not found or corrupted/);
   assert.deepEqual(s.calls().filter((l) => l.startsWith('pot ')).map((l) => l.split(' ')[1]), ['create', 'snapshot', 'destroy', 'export', 'destroy', 'destroy']);
+});
+
+test('export -A takes the snapshot it needs; the known defect still records the tag, so -c then compares with it', () => {
+  const s = sandbox();
+  const pot = potIn(s);
+  const out = join(s.dir, 'exp');
+  mkdirSync(out);
+  pot('create', '-p', 'g', '-t', 'single', '-b', '14.3');
+  const r = potIn(s, { POT_STANDIN_EXPORT_NO_FILES: '1' })('export', '-p', 'g', '-t', '2.0.0', '-A', '-D', out);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /###> {2}Export failed/);
+  assert.deepEqual(readdirSync(out), []);
+  assert.match(pot('export', '-p', 'g', '-t', '1.0.0', '-c', '-D', out).out, /Tag version lower than the previously exported one/);
+});
+
+test('a flavour command file is read like `while read -r line`: a last line without a newline never runs', () => {
+  const s = sandbox();
+  writeFileSync(join(s.installDir, 'nonl'), 'set-attribute -A no-rc-script -V YES\nset-cmd -c "/usr/local/bin/cook"');
+  const r = potIn(s)('create', '-p', 'h', '-t', 'single', '-b', '14.3', '-f', 'nonl');
+  assert.equal(r.code, 0, r.out);
+  const state = JSON.parse(readFileSync(join(s.potRoot, 'jails', 'h', 'conf', 'state.json'), 'utf8'));
+  assert.deepEqual(state.attributes, { 'no-rc-script': 'YES' });
+  assert.equal(state.cmd, undefined, 'the unterminated set-cmd line was not run');
+  assert.ok(s.calls().some((l) => /dropped \(no newline at the end of nonl\)/.test(l)));
 });
