@@ -40,7 +40,10 @@ export function manifestName(machine: string, processor: string, potRelease: str
   return `${machine}-${processor}-${potRelease}-RELEASE`;
 }
 
-/** Releases listed by `pkg info -l freebsd-release-manifests` for this machine ("13.0", "14.3", ...). */
+/**
+ * Releases listed by `pkg info -l freebsd-release-manifests` for this machine ("13.0", "14.3", ...),
+ * in version order like pot's own list (`sort -V`), not pkg's alphabetical file order.
+ */
 export function knownReleases(pkgList: string, machine: string, processor: string): string[] {
   const prefix = `${machine}-${processor}-`;
   const out: string[] = [];
@@ -48,7 +51,8 @@ export function knownReleases(pkgList: string, machine: string, processor: strin
     const file = line.trim().split('/').pop() ?? '';
     if (file.startsWith(prefix) && file.endsWith('-RELEASE')) out.push(file.slice(prefix.length, -'-RELEASE'.length));
   }
-  return out;
+  const num = (r: string) => r.split('.').map(Number);
+  return out.sort((a, b) => num(a)[0]! - num(b)[0]! || num(a)[1]! - num(b)[1]!);
 }
 
 export function formatBytes(n: number): string {

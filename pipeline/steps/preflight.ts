@@ -13,7 +13,7 @@ import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
 import {
-  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf, manifestName,
+  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf,
   parseDfAvail, parseUname, parseZfsAvail,
 } from './host-checks.js';
 
@@ -114,7 +114,8 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
   if (!dry) {
     if (manifests.exitCode !== 0) {
       add('freebsd-release-manifests is not installed (pot checks releases against it)', 'pkg install freebsd-release-manifests');
-    } else if (!manifests.stdout.includes(`/${manifestName(host.machine, host.processor, d.freebsd.potRelease)}`)) {
+    } else if (!knownReleases(manifests.stdout, host.machine, host.processor).includes(d.freebsd.potRelease)) {
+      // pot's _is_valid_release: a file /usr/local/share/freebsd/MANIFESTS/<machine>-<machine_arch>-<N.M>-RELEASE for the host's machine.
       const known = knownReleases(manifests.stdout, host.machine, host.processor);
       add(`pot does not know FreeBSD ${d.freebsd.potRelease} on ${host.machine}${known.length ? ` (known: ${known.join(', ')})` : ''}`,
         `pkg upgrade freebsd-release-manifests, or pass a known --release`);

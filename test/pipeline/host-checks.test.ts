@@ -23,6 +23,9 @@ test('release manifests: pot looks for <machine>-<machine_arch>-<N.M>-RELEASE', 
   const list = 'freebsd-release-manifests-20250610:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-13.0-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/arm64-aarch64-14.3-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.3-RELEASE\n';
   assert.deepEqual(knownReleases(list, 'amd64', 'amd64'), ['13.0', '14.3']);
   assert.deepEqual(knownReleases(list, 'arm64', 'aarch64'), ['14.3']);
+  // pkg lists files alphabetically; pot (sort -V) and we list releases in version order
+  const mixed = ['14.3', '13.0', '9.3', '15.0', '13.5', '10.4'].map((r) => `\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-${r}-RELEASE\n`).join('');
+  assert.deepEqual(knownReleases(`m:\n${mixed}\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.0-RC1\n`, 'amd64', 'amd64'), ['9.3', '10.4', '13.0', '13.5', '14.3', '15.0']);
 });
 
 test('end-of-life warnings: 13.0 since 2022, the whole 13 branch since 2026-04-30, 14.x supported', () => {
