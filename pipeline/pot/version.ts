@@ -1,9 +1,23 @@
+import semver from 'semver';
 import type { CommandRunner } from '../runner/types.js';
 import { runPot } from './command.js';
 
 /** `pot version -q`: prints just the version, e.g. "0.16.0". */
 export function versionArgs(): string[] {
   return ['version', '-q'];
+}
+
+/**
+ * The oldest pot the build works with: `pot exec` (the smoke test's in-jail
+ * registration) came with 0.15.0; the export's .meta file with 0.13.0.
+ */
+export const MIN_POT_VERSION = '0.15.0';
+
+/** Why this pot is too old for the build, or undefined when it is new enough (or unparseable). */
+export function potTooOld(version: string): string | undefined {
+  const v = semver.coerce(version);
+  if (!v || semver.gte(v, MIN_POT_VERSION)) return undefined;
+  return `pot ${version} is older than ${MIN_POT_VERSION} (the build needs pot exec and export's .meta file)`;
 }
 
 /** pot's version, or undefined when pot is missing or broken. */

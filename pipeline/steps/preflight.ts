@@ -8,7 +8,7 @@ import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
 import { potConfig, readPotConfig } from '../pot/config.js';
 import { potExists } from '../pot/info.js';
-import { potVersion } from '../pot/version.js';
+import { potTooOld, potVersion } from '../pot/version.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
@@ -80,6 +80,8 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     if (version) {
       ctx.summary.potVersion = version;
       say(`pot ${version}`);
+      const tooOld = potTooOld(version);
+      if (!dry && tooOld) add(tooOld, 'pkg upgrade pot');
     }
     const config = dry ? {} : await readPotConfig(runner, 'zfs_root');
     const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : config.value;

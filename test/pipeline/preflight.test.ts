@@ -125,3 +125,12 @@ test('preflight against the uname/zfs/pkg/pot stand-ins of a builder: pot not in
     if (saved === undefined) delete process.env.POT_STANDIN_ROOT; else process.env.POT_STANDIN_ROOT = saved;
   }
 });
+
+test('a pot older than 0.15.0 (no pot exec, no export .meta) is a problem with its upgrade command', async () => {
+  const ctx = context({ ...HEALTHY, 'pot version -q': { stdout: '0.12.0\n' } });
+  await assert.rejects(runPreflight(ctx, () => {}), /\(1\) pot 0\.12\.0 is older than 0\.15\.0 \(the build needs pot exec and export's \.meta file\): pkg upgrade pot/);
+  const { potTooOld } = await import('../../pipeline/pot/version.js');
+  assert.equal(potTooOld('0.15.0'), undefined);
+  assert.equal(potTooOld('0.16.0'), undefined);
+  assert.equal(potTooOld('git-master'), undefined, 'an unparseable version is not refused');
+});
