@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, oneLine } from '../errors.js';
+import { failureLine } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
 import type { CommandRunner, RunResult } from '../runner/types.js';
 import * as pot from './pot-commands.js';
@@ -153,7 +154,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     let last = 'no answer yet';
     for (;;) {
       if (startExit) {
-        throw new SmokeCheckError('health', `the pot stopped before /health answered OK: cook exited (pot start returned ${startExit.exitCode}); last /health: ${last}`);
+        throw new SmokeCheckError('health', `the pot stopped before /health answered OK: ${startEnded(startExit)}; last /health: ${last}`);
       }
       const budget = target.timeoutMs();
       const answer = await probeHealth(target);
@@ -260,6 +261,18 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     }
     return logs;
   }
+}
+
+/**
+ * What `pot start` returning means for a non-persistent pot (start.sh): 125 is pot's
+ * "application error" (the command exited non-zero), 0 a command that exited 0, any
+ * other code pot failing to start the jail at all (the command never ran).
+ */
+export function startEnded(r: RunResult): string {
+  if (r.exitCode === 125) return 'cook exited with an error (pot start returned 125)';
+  if (r.exitCode === 0) return 'cook exited (pot start returned 0)';
+  const why = failureLine(r.stdout, r.stderr);
+  return `pot start failed, cook never ran (pot start returned ${r.exitCode}${why ? `: ${why}` : ''})`;
 }
 
 /** The HTTP checks as the curl commands a person would type (plan and log). */

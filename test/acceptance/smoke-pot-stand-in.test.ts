@@ -104,7 +104,7 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
       const error = await runSmokeTest({ runner: w.runner, pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 60 }, dryRun: false, note: () => undefined, scratchParent: tempDir(), pollInitialMs: 50, pollMaxMs: 200 })
         .then(() => assert.fail('should fail'), (e: unknown) => e);
       assert.ok(error instanceof SmokeTestFailure);
-      assert.match(error.message, /cook exited \(pot start returned 125\)/);
+      assert.match(error.message, /cook exited with an error \(pot start returned 125\)/);
       assert.ok(Date.now() - t0 < 20_000);
       assert.deepEqual(readdirSync(join(w.root, 'jails')), [BUILT]);
     } finally {

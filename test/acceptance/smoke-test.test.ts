@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS, type SmokeSettings } from '../../pipeline/acceptance/settings.js';
-import { SmokeTestFailure, runSmokeTest, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
+import { SmokeTestFailure, runSmokeTest, startEnded, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
 import { registrationMac } from '../../pipeline/acceptance/synapse-checks.js';
 import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.js';
 import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
@@ -167,7 +167,7 @@ describe('smoke test', () => {
     const s = await setup({ health: 'down' }, { startExitCode: 125 }, { timeoutSeconds: 30 });
     const t0 = Date.now();
     const error = await failureOf(s.run());
-    assert.match(error.message, /cook exited \(pot start returned 125\)/);
+    assert.match(error.message, /cook exited with an error \(pot start returned 125\)/);
     assert.ok(Date.now() - t0 < 5000, 'did not wait for the 30 s deadline');
     assertCleanedUp(s);
   });
@@ -239,5 +239,14 @@ describe('smoke test', () => {
     // HMAC-SHA1 over "abc\0alice\0pw\0notadmin" with key "secret", computed independently with openssl dgst -sha1 -hmac.
     assert.equal(registrationMac('secret', 'abc', 'alice', 'pw'), '42e32623fe124933c326f9d2d67ff7c617915a10');
     assert.equal(registrationMac('secret', 'abc', 'alice', 'pw', true), 'dc5ed98b283077684552e3f72d67f26b3366bf58');
+  });
+});
+
+describe('what pot start returning means (start.sh exit codes)', () => {
+  const r = (exitCode: number, stdout = '', stderr = '') => ({ command: 'pot', args: ['start'], exitCode, stdout, stderr, durationMs: 1 });
+  it('125: the command failed; 0: it exited; anything else: pot could not start the jail', () => {
+    assert.equal(startEnded(r(125)), 'cook exited with an error (pot start returned 125)');
+    assert.equal(startEnded(r(0)), 'cook exited (pot start returned 0)');
+    assert.equal(startEnded(r(1, "###>  This kernel doesn't support VIMAGE! No vnet possible - abort\n")), "pot start failed, cook never ran (pot start returned 1: This kernel doesn't support VIMAGE! No vnet possible - abort)");
   });
 });
