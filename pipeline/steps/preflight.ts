@@ -8,6 +8,7 @@ import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
 import { potConfig, readPotConfig } from '../pot/config.js';
 import { potExists } from '../pot/info.js';
+import { potList } from '../pot/ls.js';
 import { potTooOld, potVersion } from '../pot/version.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
@@ -103,7 +104,12 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       }
     }
 
-    // 4. No pot of the same name left over.
+    // 4. No pot of the same name left over, nor a smoke-test clone of one (a clone pins its
+    //    origin's snapshot: `pot destroy` of the origin fails while the clone exists).
+    const clones = (await potList(runner, { allowFailure: true })).filter((n) => n.startsWith(`${d.potName}-smoke-`));
+    if (!dry && clones.length) {
+      add(`smoke-test clone${clones.length > 1 ? 's' : ''} ${clones.join(', ')} left over from an earlier build`, clones.map((c) => `pot destroy -F -p ${c}`).join('; '));
+    }
     if (!dry && (await potExists(runner, d.potName))) {
       add(`a pot named ${d.potName} is left over from an earlier build`, `pot destroy -F -p ${d.potName}`);
     } else if (dry) {

@@ -27,7 +27,7 @@ test('a build runs every step in order, writes the three export files and the lo
   assert.equal(readFileSync(join(s.output, artifactNames()[1]!), 'utf8'), '-\n');
   assert.deepEqual(s.pots(), [], 'build pot destroyed');
 
-  const pot = s.calls().filter((l) => l.startsWith('pot ') && !/^pot (version|config|info)/.test(l));
+  const pot = s.calls().filter((l) => l.startsWith('pot ') && !/^pot (version|config|info|ls)/.test(l));
   assert.deepEqual(pot.map((l) => l.split(' ')[1]), ['create', 'snapshot', 'export', 'destroy']);
   assert.equal(pot[0], `pot create -p ${POT_NAME} -t single -b 13.0 -N public-bridge -f fbsd-update -f matrix-synapse-nomad -f matrix-synapse-nomad+4`);
   assert.match(pot[2]!, new RegExp(`^pot export -p ${POT_NAME} -t ${TAG} -c -l 6 -D \\S+$`));
@@ -228,4 +228,16 @@ test('unchanged inputs since the last published tag: "nothing built", exit 0, be
   const rebuilt = await s.build(['--rebuild'], {}, { publish: true, version: '1.2.4' });
   assert.equal(rebuilt.code, 0, rebuilt.stderr);
   assert.ok(existsSync(join(s.repo, `${POT_NAME}_1.2.4.xz.skein`)), '--rebuild builds and publishes the new tag');
+});
+
+test('a smoke-test clone left by a crashed build stops preflight (it would pin the snapshot and fail the cleanup)', async () => {
+  const s = sandbox();
+  const pot = (...args: string[]) => execFileSync(join(PROJECT_ROOT, 'test', 'stand-ins', 'pot'), args, { env: { ...process.env, ...s.env }, encoding: 'utf8' });
+  pot('create', '-p', 'leftover', '-t', 'single', '-b', '13.0');
+  pot('snapshot', '-p', 'leftover');
+  pot('clone', '-P', 'leftover', '-p', `${POT_NAME}-smoke-0a0b0c`);
+  const r = await s.build();
+  assert.equal(r.code, 1);
+  assert.match(oneLineError(r.stderr)[0]!, new RegExp(`smoke-test clone ${POT_NAME}-smoke-0a0b0c left over from an earlier build: pot destroy -F -p ${POT_NAME}-smoke-0a0b0c`));
+  assert.ok(!s.calls().some((l) => l.startsWith(`pot create -p ${POT_NAME}`)), 'nothing was built');
 });

@@ -21,6 +21,7 @@ const HEALTHY: Answers = {
   'pot config -q -g zfs_root': { stdout: 'zroot/pot\n' },
   'zfs list -H -p -o name,avail zroot/pot': { stdout: `zroot/pot\t${100 * 1024 ** 3}\n` },
   'pot info -q -p matrix-synapse-nomad-amd64-13_0': { exitCode: 1 },
+  'pot ls -q': { stdout: 'other-pot\n' },
   'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-13.0-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.3-RELEASE\n' },
 };
 
@@ -133,4 +134,9 @@ test('a pot older than 0.15.0 (no pot exec, no export .meta) is a problem with i
   assert.equal(potTooOld('0.15.0'), undefined);
   assert.equal(potTooOld('0.16.0'), undefined);
   assert.equal(potTooOld('git-master'), undefined, 'an unparseable version is not refused');
+});
+
+test('a smoke-test clone left over from a crashed build is reported with its destroy command (it pins the snapshot)', async () => {
+  const ctx = context({ ...HEALTHY, 'pot ls -q': { stdout: 'other-pot\nmatrix-synapse-nomad-amd64-13_0-smoke-a1b2c3\n' } });
+  await assert.rejects(runPreflight(ctx, () => {}), /\(1\) smoke-test clone matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3 left over from an earlier build: pot destroy -F -p matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3/);
 });
