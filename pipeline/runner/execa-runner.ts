@@ -31,6 +31,25 @@ export function failureLine(stdout: string, stderr: string): string {
   return (stderr || stdout).trim().split('\n').slice(-1)[0] ?? '';
 }
 
+/**
+ * Every command runs as the leader of its own process group, and signals go to the
+ * whole group: pot re-runs create/clone as a child under `lockf`, so signalling only
+ * the process we started would leave the real work running while cleanup destroys
+ * the pot. Whatever still runs when this process exits is terminated too.
+ */
+const liveGroups = new Set<ResultPromise>();
+function signalGroup(child: ResultPromise, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+process.once('exit', () => {
+  for (const child of liveGroups) signalGroup(child, 'SIGTERM');
+});
+
 export class ExecaRunner implements CommandRunner {
   private readonly running = new Set<ResultPromise>();
   constructor(private readonly options: ExecaRunnerOptions = {}) {
@@ -57,11 +76,13 @@ export class ExecaRunner implements CommandRunner {
       input: options.input,
       reject: false,
       all: true,
+      detached: true,
       timeout: options.timeoutMs,
       forceKillAfterDelay: 5000,
       cleanup: true,
     });
     this.running.add(child);
+    liveGroups.add(child);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       this.log(text, secrets);
@@ -75,6 +96,7 @@ export class ExecaRunner implements CommandRunner {
       result = await child;
     } finally {
       this.running.delete(child);
+      liveGroups.delete(child);
     }
     const durationMs = Date.now() - started;
     const exitCode = result.exitCode ?? (result.failed ? 1 : 0);
@@ -100,6 +122,6 @@ export class ExecaRunner implements CommandRunner {
   }
 
   abort(): void {
-    for (const child of this.running) child.kill('SIGTERM');
+    for (const child of this.running) signalGroup(child, 'SIGTERM');
   }
 }

@@ -5,6 +5,8 @@ import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.
 import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
 import { secretsFromEnv } from '../../pipeline/runner/secrets.js';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../../pipeline/errors.js';
 import { ExecaRunner, failureLine } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
@@ -60,4 +62,22 @@ test("ExecaRunner's error for a failing pot quotes pot's error line, not the hel
     runner.run('pot', ['create', '-p', 'x', '-t', 'single', '-b', '14.3', '-N', 'private-bridge'], { env: { POT_STANDIN_ROOT: root }, purpose: 'create the pot x' }),
     (e: unknown) => e instanceof UserError && /^could not create the pot x: '.*' exited 1 \(private-bridge network type requires -B option/.test(e.message),
   );
+});
+
+test('abort() reaches the whole process group: a grandchild (pot re-run under lockf) stops too', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const pidFile = join(dir, 'grandchild.pid');
+  const signals = join(dir, 'signals');
+  const runner = new ExecaRunner();
+  // sh waits for a grandchild, as pot's lockf wrapper does; the grandchild notes the signal it gets.
+  // Signalling only sh would leave it running, holding the output pipe open: the build would hang.
+  const grandchild = `trap "echo TERM >> '${signals}'; exit 143" TERM; echo $$ > '${pidFile}'; while :; do sleep 0.05; done`;
+  const running = runner.run('sh', ['-c', `sh -c "$0" & wait`, grandchild], { allowFailure: true });
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) && Date.now() < deadline) await delay(10);
+  assert.ok(existsSync(pidFile), 'the grandchild started');
+  runner.abort();
+  const result = await running;
+  assert.notEqual(result.exitCode, 0);
+  assert.equal(readFileSync(signals, 'utf8'), 'TERM\n', 'the grandchild got SIGTERM');
 });
