@@ -30,6 +30,11 @@ export function cleanupTask(runner: CommandRunner, failed: () => boolean): Listr
         } else if (ctx.options.dryRun || (await potExists(runner, d.potName))) {
           await potDestroy(runner, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
           done.push(`destroyed ${d.potName}`);
+        } else {
+          // A create stopped half-way can leave a dataset without a configuration: `pot info`
+          // does not see it, but `pot destroy -F` removes it (and fails harmlessly when nothing is there).
+          const r = await potDestroy(runner, d.potName, true, { allowFailure: true });
+          if (r.exitCode === 0) done.push(`destroyed the half-created ${d.potName}`);
         }
       }
       if (ctx.stagingDir) {

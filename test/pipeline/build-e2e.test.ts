@@ -97,6 +97,18 @@ test('SIGINT during create: the running pot is stopped, the pot destroyed, exit 
   assert.ok(!s.calls().some((l) => l.startsWith('pot snapshot')), 'no step ran after the interrupt');
 });
 
+test('SIGTERM while create has made the dataset but no configuration: cleanup still destroys it (pot destroy -F)', async () => {
+  const s = sandbox();
+  const r = await s.build([], { POT_STANDIN_HANG: 'create-half' }, {
+    onSpawn: (child) => {
+      waitForLine(s.potLog, /hanging in create-half/).then(() => child.kill('SIGTERM'), () => child.kill('SIGKILL'));
+    },
+  });
+  assert.equal(r.code, 143, r.stderr);
+  assert.ok(s.calls().includes(`pot destroy -F -p ${POT_NAME}`), 'cleanup forced the destroy');
+  assert.deepEqual(s.pots(), [], 'no half-created pot left');
+});
+
 test('export exits 0 without its files: the check step fails the build', async () => {
   const s = sandbox();
   const r = await s.build([], { POT_STANDIN_EXPORT_NO_FILES: '1' });
