@@ -139,6 +139,15 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     }
   }
 
+  // 6b. pot's public-bridge network (vnet) needs a kernel with VIMAGE.
+  if (d.pot.network === 'public-bridge') {
+    const vimage = await runner.run('sysctl', ['-n', 'kern.features.vimage'], { allowFailure: true });
+    if (!dry && vimage.stdout.trim() !== '1') {
+      add('the kernel has no VIMAGE (kern.features.vimage), which the public-bridge network needs',
+        'boot a GENERIC kernel (it has VIMAGE since FreeBSD 12.0), or pass --network inherit');
+    }
+  }
+
   // 7. The output folder: writable, with room, no artifacts of this tag already there.
   const out = d.export.output;
   if (dry) {

@@ -134,13 +134,15 @@ test('preflight reports every problem at once, each with its fix', async () => {
     POT_STANDIN_UID: '1001',
     POT_STANDIN_ZFS_MISSING: '1',
     POT_STANDIN_NO_MANIFESTS: '1',
+    POT_STANDIN_NO_VIMAGE: '1',
   });
   assert.equal(r.code, 1);
   const [line] = oneLineError(r.stderr);
-  assert.match(line!, /preflight failed: 3 problems on this builder:/);
+  assert.match(line!, /preflight failed: 4 problems on this builder:/);
   assert.match(line!, /\(1\) not running as root: run it as root/);
   assert.match(line!, /\(2\) pot is not initialised \(no ZFS dataset zroot\/pot\): pot init/);
   assert.match(line!, /\(3\) freebsd-release-manifests is not installed .*: pkg install freebsd-release-manifests/);
+  assert.match(line!, /\(4\) the kernel has no VIMAGE .*public-bridge.*: boot a GENERIC kernel .*or pass --network inherit/);
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
 });
 

@@ -22,6 +22,7 @@ const HEALTHY: Answers = {
   'zfs list -H -p -o name,avail zroot/pot': { stdout: `zroot/pot\t${100 * 1024 ** 3}\n` },
   'pot info -q -p matrix-synapse-nomad-amd64-13_0': { exitCode: 1 },
   'pot ls -q': { stdout: 'other-pot\n' },
+  'sysctl -n kern.features.vimage': { stdout: '1\n' },
   'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-13.0-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.3-RELEASE\n' },
 };
 
@@ -139,4 +140,12 @@ test('a pot older than 0.15.0 (no pot exec, no export .meta) is a problem with i
 test('a smoke-test clone left over from a crashed build is reported with its destroy command (it pins the snapshot)', async () => {
   const ctx = context({ ...HEALTHY, 'pot ls -q': { stdout: 'other-pot\nmatrix-synapse-nomad-amd64-13_0-smoke-a1b2c3\n' } });
   await assert.rejects(runPreflight(ctx, () => {}), /\(1\) smoke-test clone matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3 left over from an earlier build: pot destroy -F -p matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3/);
+});
+
+test('public-bridge on a kernel without VIMAGE is a problem that names the fix; inherit does not ask', async () => {
+  const ctx = context({ ...HEALTHY, 'sysctl -n kern.features.vimage': { exitCode: 1, stderr: "sysctl: unknown oid 'kern.features.vimage'\n" } });
+  await assert.rejects(runPreflight(ctx, () => {}), /the kernel has no VIMAGE \(kern\.features\.vimage\), which the public-bridge network needs: boot a GENERIC kernel .*or pass --network inherit/);
+  const inherit = context(HEALTHY, { network: 'inherit' });
+  await runPreflight(inherit, () => {});
+  assert.ok(!inherit.runner.asked.some((l) => l.startsWith('sysctl')), 'no VIMAGE probe for inherit');
 });
