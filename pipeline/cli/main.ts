@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // pot-image: the command line of the image pipeline. Parses the sub-command,
 // runs it, and turns every error into one line and an exit code.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { commandNames, loadCommand } from './commands/index.js';
 import { UserError, oneLine } from '../errors.js';
@@ -54,9 +56,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run only when executed directly (tests import main()).
-const invoked = process.argv[1] ?? '';
-if (/[\\/]main\.(js|ts)$/.test(invoked)) {
+// Run only when executed directly (tests import main()); through npm's bin link too.
+function invokedDirectly(): boolean {
+  const invoked = process.argv[1];
+  if (!invoked) return false;
+  try {
+    return realpathSync(invoked) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (error) => { console.error(`pot-image: ${oneLine(error)}`); process.exitCode = 1; },
