@@ -4,8 +4,17 @@
 # collected so that one run reports all of them.
 
 AUTHKEY_SOURCE=/root/importauthkey
+# The Nomad job renders the secrets here (the driver mounts the task's secrets/
+# folder at /secrets): read literally, so any character survives.
+PARAMS_FILE=${COOK_PARAMS_FILE:-/secrets/matrix-synapse.env}
 NL='
 '
+CR=$(printf '\r')
+PARAM_NAMES="IP DOMAIN ALERTEMAIL ENABLEREGISTRATION MYSHAREDSECRET SMTPHOST SMTPPORT SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL"
+# Where each secret came from (logged by name, never by value).
+FROM_MYSHAREDSECRET=""
+FROM_SMTPPASS=""
+FROM_LDAPPASSWORD=""
 PROBLEMS=""
 PROBLEM_COUNT=0
 RENDER_ONLY=false
@@ -49,9 +58,89 @@ default_params() {
 	NOSSL=${NOSSL:-}
 	CONTROLUSER=${CONTROLUSER:-}
 	SSLEMAIL=${SSLEMAIL:-}
+	[ -z "$MYSHAREDSECRET" ] || FROM_MYSHAREDSECRET=environment
+	[ -z "$SMTPPASS" ] || FROM_SMTPPASS=environment
+	[ -z "$LDAPPASSWORD" ] || FROM_LDAPPASSWORD=environment
 }
 
-# Flags win over the environment. -r (render only) is for previews.
+# NAME VALUE SOURCE: one parameter from the parameter file or a flag. NAME has
+# been checked against PARAM_NAMES; VALUE is assigned as it is, never re-parsed.
+set_param() {
+	case $1 in
+	IP) IP=$2 ;;
+	DOMAIN) DOMAIN=$2 ;;
+	ALERTEMAIL) ALERTEMAIL=$2 ;;
+	ENABLEREGISTRATION) ENABLEREGISTRATION=$2 ;;
+	MYSHAREDSECRET) MYSHAREDSECRET=$2 FROM_MYSHAREDSECRET=$3 ;;
+	SMTPHOST) SMTPHOST=$2 ;;
+	SMTPPORT) SMTPPORT=$2 ;;
+	SMTPUSER) SMTPUSER=$2 ;;
+	SMTPPASS) SMTPPASS=$2 FROM_SMTPPASS=$3 ;;
+	SMTPFROM) SMTPFROM=$2 ;;
+	LDAPSERVER) LDAPSERVER=$2 ;;
+	LDAPPASSWORD) LDAPPASSWORD=$2 FROM_LDAPPASSWORD=$3 ;;
+	LDAPDOMAIN) LDAPDOMAIN=$2 ;;
+	NOSSL) NOSSL=$2 ;;
+	CONTROLUSER) CONTROLUSER=$2 ;;
+	SSLEMAIL) SSLEMAIL=$2 ;;
+	esac
+}
+
+is_param_name() {
+	case " $PARAM_NAMES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# The parameter file: KEY=VALUE per line, the value taken literally up to the
+# end of the line (no quotes, no expansion); blank lines and lines starting
+# with # are skipped. It wins over the environment, whose values pot's set-env
+# may have split or expanded on the way. An empty value counts as not given.
+# Problems name the line, never its content (it may hold a secret).
+load_params_file() {
+	[ -e "$PARAMS_FILE" ] || return 0
+	if [ ! -f "$PARAMS_FILE" ] || [ ! -r "$PARAMS_FILE" ]; then
+		problem "parameter file $PARAMS_FILE is not a readable file; check what the job's template renders there"
+		return 0
+	fi
+	lineno=0
+	seen=" "
+	taken=""
+	while IFS= read -r line || [ -n "$line" ]; do
+		lineno=$((lineno + 1))
+		line=${line%"$CR"}
+		case $line in '#'*) continue ;; esac
+		[ -n "$(printf '%s' "$line" | tr -d ' \t')" ] || continue
+		key=${line%%=*}
+		if [ "$key" = "$line" ] || ! matches "$key" '^[A-Za-z_][A-Za-z0-9_]*$'; then
+			problem "$PARAMS_FILE line $lineno: expected KEY=VALUE (a parameter name, = and the value, no spaces before =)"
+			continue
+		fi
+		if ! is_param_name "$key"; then
+			problem "$PARAMS_FILE line $lineno: unknown parameter $key; the image takes $PARAM_NAMES"
+			continue
+		fi
+		case $seen in *" $key "*)
+			problem "$PARAMS_FILE line $lineno: $key is given twice; keep one line"
+			continue
+			;;
+		esac
+		seen="$seen$key "
+		value=${line#*=}
+		[ -n "$value" ] || continue
+		set_param "$key" "$value" "parameter file"
+		taken="$taken $key"
+	done <"$PARAMS_FILE"
+	log "read parameters from $PARAMS_FILE:${taken:- none}"
+}
+
+# Names only: which source each secret came from.
+log_secret_sources() {
+	for pair in "MYSHAREDSECRET $FROM_MYSHAREDSECRET" "SMTPPASS $FROM_SMTPPASS" "LDAPPASSWORD $FROM_LDAPPASSWORD"; do
+		[ "${pair#* }" = "" ] || log "${pair%% *} from the ${pair#* }"
+	done
+}
+
+# Flags win over the parameter file and the environment. -r (render only) is for previews.
 parse_flags() {
 	OPTIND=1
 	while getopts ":i:d:a:e:s:h:p:u:c:f:l:b:t:n:x:y:r" opt; do
@@ -60,14 +149,14 @@ parse_flags() {
 		d) DOMAIN=$OPTARG ;;
 		a) ALERTEMAIL=$OPTARG ;;
 		e) ENABLEREGISTRATION=$OPTARG ;;
-		s) MYSHAREDSECRET=$OPTARG ;;
+		s) MYSHAREDSECRET=$OPTARG FROM_MYSHAREDSECRET=flag ;;
 		h) SMTPHOST=$OPTARG ;;
 		p) SMTPPORT=$OPTARG ;;
 		u) SMTPUSER=$OPTARG ;;
-		c) SMTPPASS=$OPTARG ;;
+		c) SMTPPASS=$OPTARG FROM_SMTPPASS=flag ;;
 		f) SMTPFROM=$OPTARG ;;
 		l) LDAPSERVER=$OPTARG ;;
-		b) LDAPPASSWORD=$OPTARG ;;
+		b) LDAPPASSWORD=$OPTARG FROM_LDAPPASSWORD=flag ;;
 		t) LDAPDOMAIN=$OPTARG ;;
 		n) NOSSL=$OPTARG ;;
 		x) CONTROLUSER=$OPTARG ;;
@@ -277,7 +366,7 @@ validate_params() {
 
 report_problems_and_exit() {
 	error "cannot start: $PROBLEM_COUNT problem(s) with the parameters:$PROBLEMS"
-	error "nothing was started; fix the job's env (or the flags) and start again"
+	error "nothing was started; fix the job's env, the parameter file $PARAMS_FILE (the job's template) or the flags, and start again"
 	exit 2
 }
 
