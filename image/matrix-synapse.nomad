@@ -24,8 +24,8 @@ job "matrix-synapse" {
         pot      = "matrix-synapse-nomad-amd64-13_0"
         tag      = "0.11.0"
         command  = "/usr/local/bin/cook"
-        # Parameters arrive as environment variables (env and template below): the driver
-        # joins args into one unquoted command line, so values are not passed here.
+        # Parameters arrive through env and the secrets file (below): the driver joins args
+        # into one unquoted command line, so values are not passed here.
         args     = []
         # The control user's public key (CONTROLUSER); the file must exist on the Nomad client.
         copy     = ["/root/.ssh/id_rsa.pub:/root/importauthkey"]
@@ -51,8 +51,9 @@ job "matrix-synapse" {
         SSLEMAIL           = "admin@example.com"
       }
 
-      # Secrets: rendered from the Nomad Variable into the task's secrets folder and read
-      # back as environment variables (env = true); the pot driver passes them to the jail.
+      # Secrets: rendered from the Nomad Variable into the task's secrets folder, which the
+      # pot driver mounts at /secrets; cook reads /secrets/matrix-synapse.env literally, so any
+      # character works. Not env = true: the driver's set-env would split and expand values.
       template {
         data        = <<EOH
 {{ with nomadVar "nomad/jobs/matrix-synapse" -}}
@@ -60,8 +61,8 @@ MYSHAREDSECRET={{ .MYSHAREDSECRET }}
 SMTPPASS={{ .SMTPPASS }}
 {{ end -}}
 EOH
-        destination = "secrets/env"
-        env         = true
+        destination = "secrets/matrix-synapse.env"
+        env         = false
         change_mode = "restart"
       }
 

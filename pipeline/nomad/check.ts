@@ -3,8 +3,9 @@
 // Each problem is one line saying what is wrong and what to write instead.
 import { blocks, labelledBlocks, type HclBody } from './hcl.js';
 import { POT_DRIVER_OPTION_NAMES, POT_DRIVER_VERSION } from './driver-options.js';
-import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PORTS } from './job-spec.js';
+import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS } from './job-spec.js';
 import { parameterByFlag, PARAMETER_NAMES, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+import { unsafeInEnv, unsafeInEnvAdvice } from './params-file.js';
 
 export interface JobExpectations {
   potName: string;
@@ -25,7 +26,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
 const sameUrl = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
-/** KEY= lines of a template's data (what Nomad reads back as env with env = true). */
+/** KEY= lines of a template's data (env with env = true; cook's parameters in its secrets file). */
 export function templateEnvKeys(data: string): string[] {
   const keys: string[] = [];
   for (const line of data.split(/\r?\n/)) {
@@ -33,6 +34,12 @@ export function templateEnvKeys(data: string): string[] {
     if (m?.[1]) keys.push(m[1]);
   }
   return keys;
+}
+
+/** A template destination that is cook's parameter file: secrets/matrix-synapse.env in the task folder. */
+function isParamsFileDestination(destination: string | undefined): boolean {
+  const d = (destination ?? '').replace(/^\.\//, '').replace(/^\$\{NOMAD_SECRETS_DIR\}\//, 'secrets/');
+  return d === PARAMS_FILE_DESTINATION;
 }
 
 /** Parameters given as cook flags in args: ["-d", "example.com", ...]. */
@@ -142,6 +149,7 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
       if (PARAMETER_NAMES.includes(k)) {
         parameters[k] = 'env';
         values[k] = str(v);
+        if (unsafeInEnv(values[k] ?? '')) problems.push(`${at}: env.${unsafeInEnvAdvice(k)}`);
       }
     }
   }
@@ -150,13 +158,23 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
     values[k] = v;
   }
   for (const tpl of blocks(task, 'template')) {
-    if (tpl.env !== true && str(tpl.env) !== 'true') continue;
-    for (const k of templateEnvKeys(str(tpl.data) ?? '')) if (PARAMETER_NAMES.includes(k)) parameters[k] ??= 'template';
+    const asEnv = tpl.env === true || str(tpl.env) === 'true';
+    // cook reads its parameter file literally; env = true values go through the driver's set-env.
+    if (!asEnv && !isParamsFileDestination(str(tpl.destination))) continue;
+    const keys = templateEnvKeys(str(tpl.data) ?? '').filter((k) => PARAMETER_NAMES.includes(k));
+    for (const k of keys) parameters[k] ??= 'template';
+    const secrets = keys.filter((k) => SECRET_PARAMETERS.includes(k));
+    if (asEnv && secrets.length > 0) {
+      notes.push(
+        `${secrets.join(', ')} reach${secrets.length > 1 ? '' : 'es'} the jail through an env = true template, which the pot driver passes through the shell (whitespace and $ \` \\ " ' ; & | and similar break or run); ` +
+          `render it to destination = "${PARAMS_FILE_DESTINATION}" with env = false instead (cook reads ${PARAMS_FILE_IN_JAIL} literally)`,
+      );
+    }
   }
   for (const required of requiredParameters(values)) {
     if (parameters[required] === undefined) {
       const how = SECRET_PARAMETERS.includes(required)
-        ? 'add it to the env = true template that reads the Nomad Variable (or to env {})'
+        ? `add it to the template that reads the Nomad Variable into ${PARAMS_FILE_DESTINATION} (or to env {})`
         : 'add it to env {}';
       problems.push(`${at}: required parameter ${required} is not set; ${how}`);
     } else if (parameters[required] !== 'template' && values[required] === '') {

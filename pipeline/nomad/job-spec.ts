@@ -12,6 +12,12 @@ export const JOB_NAME = 'matrix-synapse';
 /** Nomad gives a job's tasks read access to variables under nomad/jobs/<job>. */
 export const VARIABLE_PATH = `nomad/jobs/${JOB_NAME}`;
 export const HEALTH_PATH = '/health';
+/**
+ * The secrets template's destination in the task folder. nomad-pot-driver mounts the task's
+ * secrets/ folder at /secrets in the jail, where cook reads this file literally (KEY=VALUE).
+ */
+export const PARAMS_FILE_DESTINATION = 'secrets/matrix-synapse.env';
+export const PARAMS_FILE_IN_JAIL = '/secrets/matrix-synapse.env';
 
 /** Group port label -> port inside the jail (nginx 80/443, federation 8448). */
 export const PORTS: Readonly<Record<string, string>> = { http: '80', https: '443', matrix: '8448' };

@@ -1,12 +1,27 @@
-// Reads the --params FILE of `pot-image nomad-job`: KEY=VALUE lines (the same form as
-// the secrets/env file Nomad renders), '#' comments, optional quotes around a value.
+// Reads the --params FILE of `pot-image nomad-job`: KEY=VALUE lines, '#' comments, optional
+// quotes around a value. These values go into the job's env {}, so they must survive the
+// pot driver's shell; anything else belongs in the Nomad Variable (cook's secrets file).
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { PARAMS_FILE_IN_JAIL, VARIABLE_PATH } from './job-spec.js';
 import { parameterByName, PARAMETER_NAMES } from './parameters.js';
 
-// pot writes task env into the jail's /tmp/tinirc as `export "K=V"` lines, so the jail's
-// shell would expand these characters before cook sees the value.
-const SHELL_SPECIAL = /["$`\\\n\r]/;
+// nomad-pot-driver passes env {} to the jail as one unquoted `pot set-env -E K=V ...` line run
+// by the host's sh, and pot writes `export "K=V"` lines that the jail's sh runs again: whitespace
+// splits a value, these characters are expanded (or run commands) on the host and in the jail.
+const SHELL_METACHARACTERS = '$ ` \\ " \' ; & | < > ( ) * ? [ ] { } ~ # !';
+const UNSAFE_IN_ENV = /[\s$`\\"';&|<>()*?[\]{}~#!]/;
+
+/** True when VALUE would not reach cook intact through env {} (see above). */
+export function unsafeInEnv(value: string): boolean {
+  return UNSAFE_IN_ENV.test(value);
+}
+
+/** What to do instead, for NAME (never the value). */
+export function unsafeInEnvAdvice(name: string): string {
+  return `${name} contains whitespace or one of ${SHELL_METACHARACTERS}, which the pot driver's set-env would split or expand; ` +
+    `put it in the Nomad Variable ${VARIABLE_PATH} instead (a line ${name}={{ .${name} }} in the job's template, which cook reads from ${PARAMS_FILE_IN_JAIL})`;
+}
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DOMAIN = new RegExp(`^(${LABEL}\\.)*${LABEL}$`);
 const IPV4 = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
@@ -14,10 +29,8 @@ const IPV6 = /^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$/;
 
 export function checkParameterValue(name: string, value: string, where: string): void {
   const p = parameterByName(name);
-  const shownValue = p?.secret ? '(secret value)' : `'${value}'`;
-  if (SHELL_SPECIAL.test(value)) {
-    throw new InputError(`${where}: ${name} ${shownValue} contains one of " $ \` \\ or a line break, which the jail's shell would expand; choose another value`);
-  }
+  // Never echo the value: it may be a secret (--plain-env) or half of one.
+  if (UNSAFE_IN_ENV.test(value)) throw new InputError(`${where}: ${unsafeInEnvAdvice(name)}`);
   if (p?.minLength !== undefined && value.length < p.minLength) {
     throw new InputError(`${where}: ${name} is too short (${value.length} characters); cook wants at least ${p.minLength}, e.g. from 'openssl rand -hex 32'`);
   }

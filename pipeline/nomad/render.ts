@@ -1,7 +1,8 @@
 // Writes the Nomad job (HCL) for one image: repository, pot name, tag, datacenters, parameters.
 // image/matrix-synapse.nomad is this function's output for the example parameters.
 import {
-  COOK, CONTROL_KEY_IN_JAIL, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, JOB_NAME, PORTS, RESOURCES, VARIABLE_PATH,
+  COOK, CONTROL_KEY_IN_JAIL, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, JOB_NAME, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS,
+  RESOURCES, VARIABLE_PATH,
 } from './job-spec.js';
 import { IMAGE_PARAMETERS, neededSecrets } from './parameters.js';
 
@@ -29,7 +30,7 @@ export function exampleParams(): Record<string, string> {
   return values;
 }
 
-/** An HCL string literal. Values were checked for quotes/backslashes; escape interpolation anyway. */
+/** An HCL string literal. Values were checked for shell metacharacters; escape interpolation anyway. */
 function q(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '$${').replace(/%\{/g, '%%{')}"`;
 }
@@ -76,8 +77,8 @@ export function renderJob(o: JobOptions): string {
     `        pot      = ${q(o.potName)}`,
     `        tag      = ${q(o.tag)}`,
     `        command  = ${q(COOK)}`,
-    `        # Parameters arrive as environment variables (env and template below): the driver`,
-    `        # joins args into one unquoted command line, so values are not passed here.`,
+    `        # Parameters arrive through env and the secrets file (below): the driver joins args`,
+    `        # into one unquoted command line, so values are not passed here.`,
     `        args     = []`,
   );
   if (controlUser) {
@@ -101,16 +102,17 @@ export function renderJob(o: JobOptions): string {
   if (secrets.length > 0) {
     L.push(
       ``,
-      `      # Secrets: rendered from the Nomad Variable into the task's secrets folder and read`,
-      `      # back as environment variables (env = true); the pot driver passes them to the jail.`,
+      `      # Secrets: rendered from the Nomad Variable into the task's secrets folder, which the`,
+      `      # pot driver mounts at /secrets; cook reads ${PARAMS_FILE_IN_JAIL} literally, so any`,
+      `      # character works. Not env = true: the driver's set-env would split and expand values.`,
       `      template {`,
       `        data        = <<EOH`,
       `{{ with nomadVar "${VARIABLE_PATH}" -}}`,
       ...secrets.map((s) => `${s}={{ .${s} }}`),
       `{{ end -}}`,
       `EOH`,
-      `        destination = "secrets/env"`,
-      `        env         = true`,
+      `        destination = ${q(PARAMS_FILE_DESTINATION)}`,
+      `        env         = false`,
       `        change_mode = "restart"`,
       `      }`,
     );

@@ -35,7 +35,7 @@ test('wrong pot name, wrong tag, wrong repository', async () => {
 
 test('required parameters: DOMAIN in env, the shared secret in the template; SSLEMAIL unless NOSSL', async () => {
   only(await problems(shipped.replace(/^\s+DOMAIN\s+=.*\n/m, '')), /required parameter DOMAIN is not set; add it to env \{\}/);
-  only(await problems(shipped.replace(/^MYSHAREDSECRET=.*\n/m, '')), /required parameter MYSHAREDSECRET is not set; add it to the env = true template/);
+  only(await problems(shipped.replace(/^MYSHAREDSECRET=.*\n/m, '')), /required parameter MYSHAREDSECRET is not set; add it to the template that reads the Nomad Variable into secrets\/matrix-synapse\.env/);
   only(await problems(shipped.replace(/^\s+SSLEMAIL\s+=.*\n/m, '')), /required parameter SSLEMAIL is not set/);
   assert.deepEqual(await problems(shipped.replace(/^\s+SSLEMAIL\s+=.*\n/m, '').replace(/NOSSL(\s+)= "false"/, 'NOSSL$1= "true"')), []);
   only(await problems(shipped.replace(/DOMAIN(\s+)= "[^"]*"/, 'DOMAIN$1= ""')), /required parameter DOMAIN is empty/);
@@ -68,4 +68,31 @@ test('structure problems: no pot task, two jobs', async () => {
 
 test('templateEnvKeys reads KEY= lines, also after a template action', () => {
   assert.deepEqual(templateEnvKeys('{{ with nomadVar "x" -}}\nA={{ .A }}\n  B=1\n{{ end }}C=3\nnot a key\n'), ['A', 'B', 'C']);
+});
+
+test('secrets template: cook\'s file counts; env = true still counts, with a note; other files do not', async () => {
+  const check = async (text: string) => checkJob((await parse('job.nomad', text)) as Record<string, unknown>, expect);
+  const shippedResult = await check(shipped);
+  assert.equal(shippedResult.parameters.MYSHAREDSECRET, 'template');
+  assert.deepEqual(shippedResult.notes, []);
+
+  const viaEnv = await check(shipped.replace('"secrets/matrix-synapse.env"', '"secrets/env"').replace('env         = false', 'env         = true'));
+  assert.deepEqual(viaEnv.problems, []);
+  assert.equal(viaEnv.parameters.MYSHAREDSECRET, 'template');
+  assert.equal(viaEnv.notes.length, 1, viaEnv.notes.join('\n'));
+  assert.match(viaEnv.notes[0] ?? '', /MYSHAREDSECRET, SMTPPASS reach the jail through an env = true template.*destination = "secrets\/matrix-synapse\.env" with env = false/);
+
+  const secretsDirVar = await check(shipped.replace('"secrets/matrix-synapse.env"', '"${NOMAD_SECRETS_DIR}/matrix-synapse.env"'));
+  assert.deepEqual(secretsDirVar.problems, []);
+
+  const elsewhere = await problems(shipped.replace('"secrets/matrix-synapse.env"', '"secrets/other.env"'));
+  assert.equal(elsewhere.length, 2, elsewhere.join('\n'));
+  assert.match(elsewhere[0] ?? '', /required parameter MYSHAREDSECRET is not set; add it to the template that reads the Nomad Variable into secrets\/matrix-synapse\.env/);
+  assert.match(elsewhere[1] ?? '', /required parameter SMTPPASS is not set/);
+});
+
+test('env values the pot driver\'s shell would split or expand are problems, named without the value', async () => {
+  const list = await problems(shipped.replace(/SMTPUSER(\s+)= "[^"]*"/, 'SMTPUSER$1= "a b;c"'));
+  only(list, /env\.SMTPUSER contains whitespace or one of .*; put it in the Nomad Variable nomad\/jobs\/matrix-synapse instead/);
+  assert.ok(!(list[0] ?? '').includes('a b;c'));
 });

@@ -78,3 +78,16 @@ test('nomad-job with bad input: exit 2, one line, no file written, secret not ec
   assert.equal(u.code, 2);
   assert.match(u.stderr, /nomad-job: .*--bogus.*pot-image nomad-job --help/);
 });
+
+test('nomad-job --params --plain-env: a value the driver\'s shell would expand is refused in one line, nothing written', async () => {
+  const dir = tempDir();
+  const params = join(dir, 'p.env');
+  const out = join(dir, 'job.nomad');
+  writeFileSync(params, 'DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\nMYSHAREDSECRET=0123456789abcdef$(touch /tmp/x)\n');
+  const r = await runCli(['nomad-job', '--params', params, '--plain-env', '--repo-url', 'https://x.example/', '--out', out, ...def]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /p\.env:4: MYSHAREDSECRET contains whitespace or one of .*put it in the Nomad Variable nomad\/jobs\/matrix-synapse instead/);
+  assert.ok(!r.stderr.includes('0123456789abcdef') && !r.stdout.includes('0123456789abcdef'));
+  assert.ok(!existsSync(out));
+});

@@ -64,8 +64,9 @@ test('shipped job: secrets come from the Nomad Variable, not the job file', asyn
   const env = task.env[0] as Obj;
   for (const secret of SECRET_PARAMETERS) assert.equal(env[secret], undefined, `${secret} is not in env {}`);
   const template = task.template[0] as Obj;
-  assert.equal(template.env, true);
-  assert.equal(template.destination, 'secrets/env');
+  // cook reads the file itself (the driver mounts secrets/ at /secrets): never through set-env
+  assert.equal(template.env, false);
+  assert.equal(template.destination, 'secrets/matrix-synapse.env');
   assert.match(template.data, /\{\{ with nomadVar "nomad\/jobs\/matrix-synapse" -\}\}/);
   assert.match(template.data, /^MYSHAREDSECRET=\{\{ \.MYSHAREDSECRET \}\}$/m);
   // every plain required parameter is in env {}

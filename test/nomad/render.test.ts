@@ -103,7 +103,7 @@ const refused: Array<[string, string, RegExp, boolean?]> = [
   ['unknown key', 'DOMAN=example.org\n', /params:1: unknown parameter 'DOMAN'/],
   ['not KEY=VALUE', 'DOMAIN example.org\n', /expected KEY=VALUE/],
   ['set twice', 'DOMAIN=a.org\nDOMAIN=b.org\n', /:2: DOMAIN is set twice/],
-  ['shell expansion', 'DOMAIN=example.org\nSMTPFROM=$(id)@example.org\n', /SMTPFROM '\$\(id\)@example\.org' contains one of/],
+  ['shell expansion', 'DOMAIN=example.org\nSMTPFROM=$(id)@example.org\n', /:2: SMTPFROM contains whitespace or one of .*; put it in the Nomad Variable nomad\/jobs\/matrix-synapse instead/],
   ['bad boolean', 'NOSSL=maybe\n', /NOSSL is 'maybe'; use true or false/],
   ['bad port', 'SMTPPORT=99999\n', /SMTPPORT is '99999'; use a port number/],
   ['bad email', 'ALERTEMAIL=nobody\n', /ALERTEMAIL is 'nobody'; not an email address/],
@@ -118,7 +118,26 @@ for (const [what, params, re] of refused) {
 }
 
 test('a secret value is never echoed in an error', () => {
-  assert.throws(() => parseParams('MYSHAREDSECRET=abc$def\n', 'p'), (e: unknown) => e instanceof Error && !e.message.includes('abc') && /MYSHAREDSECRET \(secret value\)/.test(e.message));
+  assert.throws(() => parseParams('MYSHAREDSECRET=abc$def\n', 'p'), (e: unknown) => e instanceof Error && !e.message.includes('abc') && /p:1: MYSHAREDSECRET contains/.test(e.message));
+});
+
+// What nomad-pot-driver's unquoted `sh -c "pot set-env ... -E K=V"` on the host, and the jail's
+// sh reading `export "K=V"`, would split or expand: each is refused, naming the parameter only.
+for (const ch of [' ', '\t', '$', '`', '\\', '"', "'", ';', '&', '|', '<', '>', '(', ')', '*', '?', '[', ']', '{', '}', '~', '#', '!']) {
+  test(`--params refuses ${JSON.stringify(ch)} in a value that goes into env`, () => {
+    for (const [name, value] of [['SMTPUSER', `us${ch}er`], ['MYSHAREDSECRET', `0123456789abcdef${ch}xyz`]] as const) {
+      assert.throws(() => parseParams(`${name}=${value}\n`, 'p'), (e: unknown) =>
+        e instanceof InputError && !e.message.includes('\n') && !e.message.includes(value) &&
+        e.message.startsWith(`p:1: ${name} contains whitespace or one of`) &&
+        /put it in the Nomad Variable nomad\/jobs\/matrix-synapse instead/.test(e.message) && /\/secrets\/matrix-synapse\.env/.test(e.message));
+    }
+  });
+}
+
+test('--params still takes values the shell leaves alone (%, @, +, =, :, /, non-ASCII)', () => {
+  const values = parseParams('SMTPUSER=user+tag@exämple.org\nMYSHAREDSECRET=abc%def=ghi:jkl/mno,pqr.0123\n', 'p');
+  assert.equal(values.SMTPUSER, 'user+tag@exämple.org');
+  assert.equal(values.MYSHAREDSECRET, 'abc%def=ghi:jkl/mno,pqr.0123');
 });
 
 test('cook\'s conditional requirements: mail needs SMTPFROM, LDAP its domain', () => {
