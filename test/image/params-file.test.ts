@@ -132,6 +132,14 @@ describe('cook reads /secrets/matrix-synapse.env', { skip }, () => {
     assertNotLogged(r, ['a-good-secret-0123456789', 'typo-secret-value', 'secret-ish', 'spaced-secret-value', 'second-secret-value']);
   });
 
+  it('a key the Nomad Variable lacks (the template prints <no value>) is named', async () => {
+    const { MYSHAREDSECRET: _unused, ...plain } = MINIMAL;
+    const r = await cook(plain, { seeds: [seedFile('secrets/matrix-synapse.env', 'MYSHAREDSECRET=<no value>\n')] });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /line 1: MYSHAREDSECRET is missing from the Nomad Variable \(the job's template wrote <no value>\); add it with nomad var put/);
+    assert.match(r.stderr, /cannot start: 2 problem\(s\)/); // and MYSHAREDSECRET is required
+  });
+
   it('a parameter file that is not a readable file is a problem', async () => {
     const seed = tempDir();
     mkdirSync(join(seed, 'secrets', 'matrix-synapse.env'), { recursive: true });

@@ -127,6 +127,11 @@ load_params_file() {
 		seen="$seen$key "
 		value=${line#*=}
 		[ -n "$value" ] || continue
+		# What Nomad's template prints for a key the Nomad Variable does not have.
+		if [ "$value" = "<no value>" ]; then
+			problem "$PARAMS_FILE line $lineno: $key is missing from the Nomad Variable (the job's template wrote <no value>); add it with nomad var put"
+			continue
+		fi
 		set_param "$key" "$value" "parameter file"
 		taken="$taken $key"
 	done <"$PARAMS_FILE"
