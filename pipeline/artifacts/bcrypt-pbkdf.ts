@@ -17,8 +17,8 @@ function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array): Uint8Array {
   const bf = new Blowfish();
   bf.expandState(sha2salt, sha2pass);
   for (let i = 0; i < 64; i++) {
-    bf.expand0State(sha2salt);
-    bf.expand0State(sha2pass);
+    bf.expandState(null, sha2salt);
+    bf.expandState(null, sha2pass);
   }
   const words = new Uint32Array(HASH_BYTES / 4);
   const pos = { j: 0 };

@@ -74,8 +74,11 @@ export class Blowfish {
     this.r = xl;
   }
 
-  /** Blowfish_expandstate: key into P, then refill P and S by encrypting with salt mixed in. */
-  expandState(data: Uint8Array, key: Uint8Array): void {
+  /**
+   * Blowfish_expandstate: key into P, then refill P and S by encrypting, with the salt
+   * (`data`) mixed in; `data` null is Blowfish_expand0state (no salt).
+   */
+  expandState(data: Uint8Array | null, key: Uint8Array): void {
     const s = this.state;
     const keyPos = { j: 0 };
     for (let i = 0; i < P_WORDS; i++) s[i] = (s[i]! ^ streamToWord(key, keyPos)) >>> 0;
@@ -83,24 +86,10 @@ export class Blowfish {
     let l = 0;
     let r = 0;
     for (let i = 0; i < INIT_WORDS; i += 2) {
-      l ^= streamToWord(data, dataPos);
-      r ^= streamToWord(data, dataPos);
-      this.encipher(l, r);
-      l = this.l;
-      r = this.r;
-      s[i] = l;
-      s[i + 1] = r;
-    }
-  }
-
-  /** Blowfish_expand0state: like expandState without salt. */
-  expand0State(key: Uint8Array): void {
-    const s = this.state;
-    const keyPos = { j: 0 };
-    for (let i = 0; i < P_WORDS; i++) s[i] = (s[i]! ^ streamToWord(key, keyPos)) >>> 0;
-    let l = 0;
-    let r = 0;
-    for (let i = 0; i < INIT_WORDS; i += 2) {
+      if (data) {
+        l ^= streamToWord(data, dataPos);
+        r ^= streamToWord(data, dataPos);
+      }
       this.encipher(l, r);
       l = this.l;
       r = this.r;
