@@ -18,6 +18,7 @@ import { exportTask } from './export-step.js';
 import { createTask, snapshotTask } from './pot-steps.js';
 import { ReleaseSkipped, finalArtifactPaths, preflightTask } from './preflight.js';
 import { publishTasks } from './publish-tasks.js';
+import { preseedTask } from './release-checks.js';
 import { signTasks } from './sign-tasks.js';
 import { stageFlavoursTask } from './stage-flavours.js';
 
@@ -36,6 +37,7 @@ export function buildTasks(): ListrTask<BuildContext>[] {
   return [
     preflightTask(),
     reuseCheckTask(),
+    preseedTask(),
     stageFlavoursTask(),
     createTask(),
     snapshotTask(),
