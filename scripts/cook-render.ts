@@ -9,7 +9,7 @@
 // and the command exits with cook's exit code. The image tests use the same
 // functions. Needs root (mount namespace + overlay).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,10 @@ export async function buildImage(dir: string, env: Record<string, string> = {}):
     copyTree(join(FLAVOURS, `${FLAVOUR}.d`), join(seed, 'root', `${FLAVOUR}.d`));
     copyFileSync(join(FLAVOURS, `${FLAVOUR}.sh`), join(seed, 'tmp', `${FLAVOUR}.sh`));
     chmodSync(join(seed, 'tmp', `${FLAVOUR}.sh`), 0o755);
+    // The base system's pkg.conf: its repository is FreeBSD up to 14.x, FreeBSD-ports from 15.0.
+    mkdirSync(join(seed, 'etc', 'pkg'), { recursive: true });
+    const repo = env.STANDIN_BASE_PKG_REPOSITORY ?? 'FreeBSD';
+    writeFileSync(join(seed, 'etc', 'pkg', 'FreeBSD.conf'), `${repo}: {\n  url: "pkg+https://pkg.FreeBSD.org/\${ABI}/quarterly",\n  mirror_type: "srv",\n  enabled: yes\n}\n`);
     const mnt = mkdtempSync(join(tmpdir(), 'cook-image-mnt-'));
     try {
       return await runInJail({
