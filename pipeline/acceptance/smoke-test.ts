@@ -207,7 +207,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
 
     if (o.dryRun) {
       noteHttpChecks(o.note, baseUrl, settings.domain, clone, user);
-      const t = sshTarget(settings.ssh, ip);
+      const t = sshTarget(settings.ssh, ip ?? '<jail ip>');
       o.note(`ssh -i ${key} -p ${t.port} control@${t.host} id -un   # the throwaway key logs in`);
       o.note(`ssh -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive -p ${t.port} control@${t.host} true   # refused: publickey only`);
       return { clone, baseUrl, checks, durationMs: Date.now() - started };
