@@ -62,7 +62,7 @@ export function freebsdHost(options: { resolv?: string } = {}): FreeBsdHost {
 }
 
 /** A host where RELEASES are known (MANIFEST) and cached: what a prepared builder has after its first build. */
-export function preparedHost(releases: string[] = ['14.5', '15.1', '13.0'], options: { resolv?: string } = {}): FreeBsdHost {
+export function preparedHost(releases: string[] = ['13.0', '14.3', '14.5', '15.1'], options: { resolv?: string } = {}): FreeBsdHost {
   const host = freebsdHost(options);
   for (const r of releases) {
     const b = host.base(r);

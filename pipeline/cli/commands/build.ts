@@ -112,7 +112,8 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
     const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env, lifecycle: verdicts.get(definition.freebsd.potRelease) });
     results.push(result);
     report(result, options);
-    if (result.ctx.interrupted) break; // Ctrl-C stops the whole run, not just this release
+    // Ctrl-C or a failure stops the run: the next release would meet the same builder (CI builds each release in its own job).
+    if (result.ctx.interrupted || result.code !== 0) break;
   }
   const summaries = results.map((r) => summaryOf(r));
   if (options.json) {
@@ -124,7 +125,9 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
   }
   const failed = results.find((r) => r.code !== 0);
   if (failed) {
-    const message = results.length > 1 ? `FreeBSD ${failed.ctx.definition.freebsd.potRelease}: ${failed.error ?? 'build failed'}` : failed.error ?? 'build failed';
+    const done = results.filter((r) => r !== failed).map((r) => r.ctx.definition.freebsd.potRelease);
+    const left = definitions.slice(results.length).map((d) => d.freebsd.potRelease);
+    const message = `${failed.error ?? 'build failed'}${done.length ? ` (FreeBSD ${failed.ctx.definition.freebsd.potRelease}; ${done.join(', ')} done before)` : ''}${left.length ? `; not attempted: ${left.join(', ')}` : ''}`;
     throw new UserError(message, failed.code);
   }
   return 0;
