@@ -4,7 +4,9 @@ Run by cook with the Python that runs Synapse (it has psycopg2). It connects
 with exactly the arguments Synapse will use (the rendered file's database
 section) and either prints the state on stdout and exits 0:
 
-    postgresql=empty|synapse|unfinished-move sqlite=absent|empty|data
+    postgresql=empty|synapse|synapse-from-sqlite sqlite=absent|empty|data
+
+(synapse-from-sqlite: synapse_port_db has written to it, finished or not.)
 
 or prints what is wrong and what to do, one line, on stderr and exits 1.
 Neither the password nor any other secret is ever printed.
@@ -176,7 +178,7 @@ def postgresql_state(args, server_name):
                 return "empty"
             if "users" in found:
                 check_server_name(cur, args, server_name)
-            return "unfinished-move" if "port_from_sqlite3" in found else "synapse"
+            return "synapse-from-sqlite" if "port_from_sqlite3" in found else "synapse"
     finally:
         conn.close()
 
