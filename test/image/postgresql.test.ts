@@ -122,6 +122,11 @@ describe('PostgreSQL parameters (render only)', { skip: jailUnavailable() }, () 
     assert.ok(!r.output.includes('from-env-secret'));
     assert.ok(!r.exists(HOMESERVER));
 
+    const placeholder = await cook({ ...MINIMAL, DBHOST: 'db.example.org' }, { seeds: [paramsFile({ DBPASSWORD: 'xCHANGEMEx' })] });
+    assert.equal(placeholder.code, 2);
+    assert.match(placeholder.stderr, /  - DBPASSWORD still contains the placeholder CHANGEME; put the real value in the job/);
+    assert.match(placeholder.stderr, /cannot start: 1 problem\(s\)/);
+
     const missing = await cook({ ...MINIMAL, DBHOST: 'db.example.org' });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /DBPASSWORD is required when DBHOST is set: the password of PostgreSQL role 'synapse'; store it in the Nomad Variable/);

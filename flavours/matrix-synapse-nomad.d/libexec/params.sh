@@ -382,7 +382,7 @@ check_database() {
 		problem "DBPASSWORD is in the environment (the job's env); it is taken only from the parameter file $PARAMS_FILE: remove it from env and store it in the Nomad Variable (nomad var put nomad/jobs/matrix-synapse DBPASSWORD=...)"
 	fi
 	if [ -z "$DBHOST" ]; then
-		for pair in "DBPORT -P" "DBNAME -N" "DBUSER -U" "DBSSLMODE -S" "DBPASSWORD parameter-file"; do
+		for pair in "DBPORT -P" "DBNAME -N" "DBUSER -U" "DBSSLMODE -S" "DBPASSWORD -"; do
 			name=${pair% *}
 			case $name in
 			DBPORT) value=$DBPORT ;;
@@ -432,7 +432,7 @@ check_database() {
 check_placeholders() {
 	for pair in "DOMAIN -d" "ALERTEMAIL -a" "MYSHAREDSECRET -s" "SMTPHOST -h" "SMTPUSER -u" \
 		"SMTPPASS -c" "SMTPFROM -f" "LDAPSERVER -l" "LDAPPASSWORD -b" "LDAPDOMAIN -t" "SSLEMAIL -y" \
-		"DBHOST -H" "DBNAME -N" "DBUSER -U" "DBPASSWORD (parameter file)"; do
+		"DBHOST -H" "DBNAME -N" "DBUSER -U" "DBPASSWORD -"; do
 		name=${pair% *}
 		case $name in
 		DOMAIN) value=$DOMAIN ;;
@@ -452,7 +452,11 @@ check_placeholders() {
 		*) value=$SSLEMAIL ;;
 		esac
 		case $value in
-		*CHANGEME*) problem "$name (${pair#* }) still contains the placeholder CHANGEME; put the real value in the job" ;;
+		*CHANGEME*)
+			label="$name (${pair#* })"
+			[ "${pair#* }" != - ] || label=$name
+			problem "$label still contains the placeholder CHANGEME; put the real value in the job"
+			;;
 		esac
 	done
 }
