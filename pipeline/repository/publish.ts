@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { ImageDigest } from '../artifacts/image-digest.js';
 import { verifySignatureFile } from '../artifacts/signify.js';
 import { emptyIndex, parseIndex, renderIndexHtml, tagsOf, withEntry, type RepositoryIndex, type TagEntry } from './index-file.js';
-import { ParallelDigest } from './parallel-digest.js';
+import { ParallelDigest, warmUpDigestWorker } from './parallel-digest.js';
 import { readLocalImage, type LocalFile, type LocalImage } from './local-image.js';
 import { temporaryName, validatePotName, validateTag } from './names.js';
 import { openTarget, parseTarget } from './open-target.js';
@@ -208,6 +208,7 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
   validateTag(options.tag);
   const spec = parseTarget(options.to);
 
+  warmUpDigestWorker(); // ready by the time the checks below are done and the .xz goes up
   const image = await readLocalImage(options.from, options.pot, options.tag);
   if (options.publicKey) {
     if (!image.sig) {
