@@ -34,6 +34,8 @@ export interface PublishOptions {
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   retry?: RetryPolicy;
+  /** WebDAV: the window of the idle timeout and of the throughput floor (default 60 s). */
+  timeoutMs?: number;
   lock?: { staleMs: number; waitMs: number };
   /** Ctrl-C: stop the upload, remove the temporaries, fail with exit 130. */
   signal?: AbortSignal;
@@ -216,7 +218,7 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     await verifySignatureFile(options.publicKey, image.skein.path, image.sig.path);
   }
 
-  const target = openTarget(spec, options.env, options.retry);
+  const target = openTarget(spec, options.env, options.retry, options.timeoutMs);
   const temps = new Set<string>();
   try {
     const indexBefore = parseIndex(await target.read(INDEX_JSON), target.describe(INDEX_JSON));

@@ -20,10 +20,10 @@ export class WebDavTarget implements RepositoryTarget {
   private readonly base: URL;
   private readonly client: HttpClient;
 
-  constructor(base: URL, credentials: Credentials, retry?: RetryPolicy) {
+  constructor(base: URL, credentials: Credentials, retry?: RetryPolicy, timeoutMs?: number) {
     this.base = new URL(base.href.endsWith('/') ? base.href : `${base.href}/`);
     this.location = HttpClient.show(this.base);
-    this.client = new HttpClient(credentials, retry, undefined, this.base.protocol === 'https:');
+    this.client = new HttpClient(credentials, retry, timeoutMs, this.base.protocol === 'https:');
   }
 
   private url(name: string): URL {

@@ -2,6 +2,7 @@
 // publish.to (folder or WebDAV), then run the consumer's check from publish.public_url
 // (default: the target). In --dry-run both describe themselves as pot-image commands.
 import type { ListrTask } from 'listr2';
+import { parseUrl } from '../input/urls.js';
 import { dirname } from 'node:path';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
@@ -56,6 +57,8 @@ export function publishTasks(): ListrTask<BuildContext>[] {
         const d = ctx.definition;
         ctx.note(publishCommand(ctx));
         if (ctx.options.dryRun) return;
+        // Before the upload: the public URL must not carry credentials (it is printed).
+        if (d.publish.publicUrl) parseUrl(d.publish.publicUrl, 'publish.public_url', { schemes: ['http', 'https', 'file'] });
         const result = await publishImage({
           from: dirname(ctx.artifacts.xz),
           pot: d.potName,
