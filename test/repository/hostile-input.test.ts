@@ -191,3 +191,22 @@ describe('redaction (row 14)', () => {
     assert.equal(redact('nothing here', []), 'nothing here');
   });
 });
+
+describe('the nginx repository config (row 12)', () => {
+  let nginx: import('../helpers/nginx.js').NginxServer | undefined;
+  before(async () => {
+    const { startNginx } = await import('../helpers/nginx.js');
+    nginx = await startNginx({ users: { ci: 'basic-password-1' }, tokens: ['MixedCaseToken123', 'tok.en+9/x'] });
+  });
+  after(async () => { await nginx?.stop(); });
+
+  it('accepts a bearer token byte for byte only: not in another case, not as a prefix', async () => {
+    const put = async (authorization: string, name: string) => (await fetch(`${nginx!.url}${name}`, { method: 'PUT', headers: { authorization }, body: 'x' })).status;
+    assert.ok([201, 204].includes(await put('Bearer MixedCaseToken123', 'a')));
+    assert.ok([201, 204].includes(await put('Bearer tok.en+9/x', 'b')), 'a token with regex characters, escaped as docs/publishing.md says');
+    for (const wrong of ['bearer mixedcasetoken123', 'Bearer mixedcasetoken123', 'BEARER MixedCaseToken123', 'Bearer MixedCaseToken1234', 'Bearer MixedCaseToken12', 'Bearer tokxen+9/x', 'Bearer tok.en+9/xx']) {
+      assert.equal(await put(wrong, 'c'), 401, wrong);
+    }
+    assert.equal(existsSync(join(nginx!.root, 'c')), false);
+  });
+});
