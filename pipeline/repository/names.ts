@@ -1,6 +1,5 @@
 // Pot names and tags become file names in the repository (and path segments of
 // its URL), so they are checked before any file or network is touched.
-import { randomBytes } from 'node:crypto';
 import { checkPotName, checkTag } from '../input/names.js';
 
 /** --pot: the one validator shared by every command (../input/names.ts). */
@@ -33,12 +32,8 @@ export function imageFileNames(pot: string, tag: string): ImageFileNames {
   };
 }
 
-/** Temporary names start with a dot (hidden from listings and from `pot-image serve`)
- *  and live in the same folder as the final name, so the rename is atomic. */
-export function temporaryName(finalName: string): string {
-  return `.${finalName}.${randomBytes(6).toString('hex')}.part`;
-}
-
+/** Temporary names (each target's temporaryName) start with a dot, hidden from listings and
+ *  from `pot-image serve`, and live in the same folder as the final name (atomic rename). */
 export function isTemporaryOrHidden(name: string): boolean {
   return name.startsWith('.');
 }
