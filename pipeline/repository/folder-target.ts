@@ -241,8 +241,8 @@ export class FolderTarget implements RepositoryTarget {
     return `.${name}.${HOST_ID}-${process.pid}-${randomBytes(4).toString('hex')}.part`;
   }
 
-  async removeLeftovers(name: string, _contentId: string, staleMs: number): Promise<string[]> {
-    const removed: string[] = [];
+  async removeLeftovers(name: string, _contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>> {
+    const removed: Array<{ name: string; removed: boolean }> = [];
     const prefix = `.${name}.`;
     for (const entry of await this.list()) {
       if (!entry.startsWith(prefix) || !entry.endsWith('.part')) continue;
@@ -253,7 +253,7 @@ export class FolderTarget implements RepositoryTarget {
       const dead = owner !== null && owner[1] === HOST_ID && Number(owner[2]) !== process.pid && !processAlive(Number(owner[2]));
       if (!dead && Date.now() - info.mtimeMs <= staleMs) continue;
       await this.remove(entry);
-      removed.push(entry);
+      removed.push({ name: entry, removed: true });
     }
     return removed;
   }

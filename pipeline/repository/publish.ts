@@ -268,7 +268,9 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     // What crashed publishes of this image left: removed, and said so.
     for (const upload of uploads) {
       for (const leftover of await target.removeLeftovers(upload.file.name, contentId(image, upload), lockOptions.staleMs)) {
-        log(`${leftover}: removed a temporary file left by an interrupted publish`);
+        log(leftover.removed
+          ? `${leftover.name}: removed a temporary file left by an interrupted publish`
+          : `${leftover.name}: a recent temporary file of this image (an interrupted publish, or another publisher of it right now); this publish replaces it`);
       }
     }
 

@@ -39,8 +39,9 @@ export interface RepositoryTarget {
   readInto(name: string, consume: (chunk: Buffer) => void): Promise<boolean>;
   /** A hidden temporary name for `name` in the same folder; `contentId` names the bytes that go there. */
   temporaryName(name: string, contentId: string): string;
-  /** Remove temporaries of `name` that crashed publishers left (never a live one's); the names removed. */
-  removeLeftovers(name: string, contentId: string, staleMs: number): Promise<string[]>;
+  /** Remove temporaries of `name` that crashed publishers left (never a live one's). Returns each one
+   *  found: removed, or (too recent to tell from a live publisher's) left to be replaced by this upload. */
+  removeLeftovers(name: string, contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>>;
   /** Write `temporary` from a local file (the temporary name must not exist yet). */
   upload(temporary: string, source: UploadSource): Promise<void>;
   /** Write `temporary` from bytes in memory. */

@@ -105,16 +105,17 @@ export class WebDavTarget implements RepositoryTarget {
     return `.${name}.${contentId}.part`;
   }
 
-  async removeLeftovers(name: string, contentId: string, staleMs: number): Promise<string[]> {
+  async removeLeftovers(name: string, contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>> {
     const temp = this.temporaryName(name, contentId);
     const r = await this.send('HEAD', temp, `checking ${temp}`, [200, 404]);
     if (r.status === 404) return [];
-    // A fresh one may be a publisher of the same bytes between its PUT and its MOVE: leave it.
+    // A fresh one may be a publisher of the same bytes between its PUT and its MOVE: left alone
+    // (this publish's own PUT of the same bytes replaces it, and its MOVE consumes it).
     const modified = Date.parse(String(r.headers['last-modified'] ?? ''));
     const now = Date.parse(String(r.headers.date ?? ''));
-    if (!(Number.isFinite(modified) && Number.isFinite(now) && now - modified > staleMs)) return [];
+    if (!(Number.isFinite(modified) && Number.isFinite(now) && now - modified > staleMs)) return [{ name: temp, removed: false }];
     await this.remove(temp);
-    return [temp];
+    return [{ name: temp, removed: true }];
   }
 
   async replace(temporary: string, name: string): Promise<void> {

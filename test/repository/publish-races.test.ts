@@ -3,7 +3,7 @@
 // A race that shows once in ten rounds is caught with high probability (0.9^24 < 8%
 // per backend and row, and each row runs on two backends).
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publishImage } from '../../pipeline/repository/publish.js';
