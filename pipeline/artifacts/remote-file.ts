@@ -138,11 +138,11 @@ class HttpLocation implements ImageLocation {
     return new Promise((resolve, reject) => {
       const lib = url.startsWith('https:') ? https : http;
       let answer: http.IncomingMessage | undefined;
-      // Not retried: a trickling server would only hold the client three times as long.
+      // A body below the floor is not retried: a trickling server would only hold the client longer.
       const floor = new TransferFloor(this.policy.timeoutMs, (reason) => {
-        const error = new FetchFailed(url, answer?.statusCode, reason, 1);
-        if (answer) answer.destroy(error);
-        else req.destroy(error);
+        if (answer) answer.destroy(new FetchFailed(url, answer.statusCode, reason, 1));
+        // No answer (or only part of its headers) for a whole window: like silence, retried.
+        else req.destroy(Object.assign(new Error(`no data for ${Number((this.policy.timeoutMs / 1000).toFixed(2))} s`), { code: 'ETIMEDOUT' }));
       });
       const req = lib.get(url, { headers: { 'user-agent': 'pot-image-verify', ...headers } }, (res) => {
         answer = res;
