@@ -2,8 +2,8 @@
 // publish.to (folder or WebDAV), then run the consumer's check from publish.public_url
 // (default: the target). In --dry-run both describe themselves as pot-image commands.
 import type { ListrTask } from 'listr2';
-import { parseUrl } from '../input/urls.js';
 import { dirname } from 'node:path';
+import { parseUrl } from '../input/urls.js';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
 import { publishImage } from '../repository/publish.js';

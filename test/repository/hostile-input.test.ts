@@ -157,6 +157,7 @@ describe('names and URLs from the command line', () => {
       [['verify', '--url', 'http://ci:hunter2@127.0.0.1:9/', '--pot', POT, '--tag', '1.0.0', '--json'], /--url: the URL http:\/\/127\.0\.0\.1:9\/ carries credentials/],
       [['nomad-job', '--repo-url', 'https://ci:hunter2@images.example.org/'], /--repo-url: the URL https:\/\/images\.example\.org\/ carries credentials/],
       [['publish', '--from', image, '--pot', POT, '--tag', '1.0.0', '--to', 'http://ci:hunter2@[::1/'], /--to: 'http:\/\/\[::1\/' is not a URL/],
+      [['build', '--dry-run', '--public-url', 'https://ci:hunter2@images.example.org/'], /--public-url: the URL https:\/\/images\.example\.org\/ carries credentials/],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(args);
