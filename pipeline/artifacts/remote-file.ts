@@ -174,6 +174,7 @@ class HttpLocation implements ImageLocation {
         }
         resolve({ status, headers: res.headers, body: res, url, floor });
       });
+      floor.start();
       req.setTimeout(this.policy.timeoutMs, () => {
         req.destroy(Object.assign(new Error(`no data for ${Number((this.policy.timeoutMs / 1000).toFixed(2))} s`), { code: 'ETIMEDOUT' }));
       });

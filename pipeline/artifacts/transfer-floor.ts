@@ -12,11 +12,14 @@ export class TransferFloor {
   private inWindow = 0;
   private started = false;
   private total: number | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
 
   /** `fail` is called at most once, with a one-line reason; the caller aborts the transfer. */
-  constructor(private readonly windowMs: number, private readonly fail: (reason: string) => void, private readonly minBytesPerSecond = MIN_BYTES_PER_SECOND) {
-    this.timer = setInterval(() => this.check(), windowMs);
+  constructor(private readonly windowMs: number, private readonly fail: (reason: string) => void, private readonly minBytesPerSecond = MIN_BYTES_PER_SECOND) {}
+
+  /** Start the clock once the request exists (creating one can throw: then nothing is left ticking). */
+  start(): void {
+    this.timer ??= setInterval(() => this.check(), this.windowMs);
   }
 
   /** Bytes start to move (the answer's headers arrived, or an upload starts); `total` is their length when known. */

@@ -35,6 +35,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Creden
   const user = env.POT_IMAGE_REPO_USER;
   const password = env.POT_IMAGE_REPO_PASSWORD;
   const token = env.POT_IMAGE_REPO_TOKEN;
+  // They become a header line: a control character would end it (named, never shown).
+  for (const [name, value] of [['POT_IMAGE_REPO_USER', user], ['POT_IMAGE_REPO_PASSWORD', password], ['POT_IMAGE_REPO_TOKEN', token]] as const) {
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value)) throw new UserError(`${name} contains a line break or another control character; set it to the credential alone`, 2);
+  }
   if (user) {
     if (password === undefined) {
       throw new UserError('POT_IMAGE_REPO_USER is set but POT_IMAGE_REPO_PASSWORD is not; set both for basic auth, or POT_IMAGE_REPO_TOKEN for a bearer token', 2);
@@ -188,6 +192,7 @@ export class HttpClient {
       spec.signal?.addEventListener('abort', abort, { once: true });
       req.once('close', () => spec.signal?.removeEventListener('abort', abort));
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${this.idleTimeoutMs / 1000} s (timed out)`), { code: 'ETIMEDOUT' })));
+      floor.start();
       req.on('error', fail);
       req.once('close', () => { if (!answer) floor.stop(); });
       if (!body) req.end();

@@ -184,6 +184,15 @@ describe('redaction (row 14)', () => {
     }
   });
 
+  it('a credential with a line break is refused (exit 2), not sent as a broken header', async () => {
+    const r = await runCli(['publish', '--from', makeImage(base, '1.0.0'), '--pot', POT, '--tag', '1.0.0', '--to', 'http://127.0.0.1:9/'],
+      { env: { POT_IMAGE_REPO_TOKEN: 'tok\nInjected: yes' } });
+    assert.equal(r.code, 2, r.stderr);
+    oneLine(r);
+    assert.match(r.stderr, /POT_IMAGE_REPO_TOKEN contains a line break or another control character/);
+    assert.doesNotMatch(r.stderr, /Injected/);
+  });
+
   it('a secret standing as a value is blanked; long secrets everywhere', () => {
     assert.equal(redact('cannot reach the repository at http://127.0.0.1:9/', ['re', '1']), 'cannot reach the repository at http://127.0.0.1:9/');
     assert.equal(redact('curl -u ci:re http://h/ -H "X: re" re.', ['re']), 'curl -u ci:*** http://h/ -H "X: ***" ***.');
