@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs, from Debian/Ubuntu packages, the real programs the tests use as
 # peers: OpenBSD signify, nginx (with WebDAV), shellcheck, slapd and the LDAP
-# client tools, openssl, xz, curl, python3 and iproute2. Run it once as root
+# client tools, openssl, xz, curl, python3, iproute2, an SMTP server (aiosmtpd)
+# and what the mail, LDAP and federation tests drive it with (Twisted, ldap3,
+# PyYAML, OpenBSD netcat as FreeBSD has it). Run it once as root
 # before `npm test` on a fresh machine; it does nothing when all are present.
 set -eu
 
-PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2"
+PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2 python3-aiosmtpd python3-twisted python3-ldap3 python3-yaml netcat-openbsd"
 
 missing_packages() {
 	for p in $PACKAGES; do
