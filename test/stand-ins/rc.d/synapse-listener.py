@@ -71,8 +71,14 @@ def main():
     listener = CONFIG["listeners"][0]
     keep_database(CONFIG["database"]["args"]["database"])
     server = http.server.ThreadingHTTPServer((listener["bind_addresses"][0], listener["port"]), Handler)
+    # The parent returns once the pid file is there (earlier cook versions
+    # asked `service status` right away; the late pid file of a real
+    # daemonizing Synapse is the lifecycle tests' STANDIN_SERVICE_LATE_PID).
+    written, told = os.pipe()
     if "--daemonize" in sys.argv:
         if os.fork():
+            os.close(told)
+            os.read(written, 1)
             os._exit(0)
         os.setsid()
         null = os.open(os.devnull, os.O_RDWR)
@@ -80,6 +86,7 @@ def main():
             os.dup2(null, fd)
     with open(CONFIG["pid_file"], "w", encoding="utf-8") as f:
         f.write(str(os.getpid()))
+    os.write(told, b".")
     Handler.log_message(None, "stand-in synapse listening on %s:%d", listener["bind_addresses"][0], listener["port"])
     server.serve_forever()
 
