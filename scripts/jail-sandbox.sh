@@ -124,7 +124,9 @@ stop_leftovers() {
 	list=$ROOT/var/run/stand-in-pidfiles
 	if [ -f "$list" ]; then
 		while IFS= read -r pidfile; do
-			[ -s "$ROOT$pidfile" ] && kill "$(cat "$ROOT$pidfile")" 2>/dev/null || true
+			if [ -s "$ROOT$pidfile" ]; then
+				kill "$(cat "$ROOT$pidfile")" 2>/dev/null || true
+			fi
 		done <"$list"
 		rm -f "$list"
 	fi
