@@ -5,10 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, runInJail } from '../../scripts/cook-render.js';
 import { makeCa, trustAndHostsSeed } from '../helpers/ca.js';
+import { smtpSeed } from '../helpers/smtp/seed.js';
 import { tempDir } from '../helpers/tmp.js';
 import { cook, jailUnavailable, MINIMAL, type Rendered } from './jail.js';
 
@@ -32,11 +33,8 @@ interface Sent { variant: string; exit: number; output: string; envelope?: any; 
 async function probe(r: Rendered, port: number, mode: 'starttls' | 'implicit', variants: string[]): Promise<Map<string, Sent>> {
   const seed = tempDir('mail-seed-');
   const ca = makeCa(join(tempDir('mail-ca-'), 'ca'));
-  mkdirSync(join(seed, 'tmp', 'tls'), { recursive: true });
-  ca.issue('smtp.test', join(seed, 'tmp', 'tls'));
-  cpSync(join(PROJECT_ROOT, 'test', 'helpers', 'smtp'), join(seed, 'tmp', 'smtp'), { recursive: true });
+  smtpSeed(seed, ca, SMTP_PASS);
   copyFileSync(join(PROJECT_ROOT, 'test', 'image', 'mail-probe.sh'), join(seed, 'tmp', 'mail-probe.sh'));
-  writeFileSync(join(seed, 'tmp', 'smtp-password'), SMTP_PASS + '\n', { mode: 0o600 });
   trustAndHostsSeed(seed, ca.rootPem, { 'smtp.test': '127.0.0.1' });
   const result = await runInJail({
     out: join(tempDir('mail-'), 'tree'), mnt: join(r.out, 'mnt'), seeds: [r.out, seed], privateNetwork: true,

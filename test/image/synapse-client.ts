@@ -27,14 +27,14 @@ export async function registerUser(jail: LiveJail, user: string, password: strin
 }
 
 /** Log in with a password through nginx; BASE is how a client reaches the server (https://DOMAIN or http://127.0.0.1). */
-export async function login(jail: LiveJail, base: string, user: string, password: string): Promise<Client> {
+export async function login(jail: LiveJail, base: string, user: string, password: string, curl: string[] = []): Promise<Client> {
   const answer = await request(jail, `${base}/_matrix/client/v3/login`, {
-    method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user }, password },
+    method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user }, password }, curl,
   });
   assert.equal(answer.status, 200, `login of ${user}: ${answer.body}`);
   const { access_token: token, user_id: userId } = answer.json();
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await request(jail, base + path, { method, body, headers: [`Authorization: Bearer ${token}`] });
+    const r = await request(jail, base + path, { method, body, headers: [`Authorization: Bearer ${token}`], curl });
     assert.equal(r.status, 200, `${method} ${path}: ${r.status} ${r.body}`);
     return r.json();
   };

@@ -130,8 +130,9 @@ describe(`upgrade from the previous image version (${typeof previous === 'string
     const live = await startLive(PARAMS, { mnt, authKey: key, synapse: SYNAPSE_COMMAND });
     try {
       await waitHealthy(live);
-      const client = await login(live, 'https://example.com', 'veteran', 'veteran-password-1').catch(async () =>
-        login(live, 'http://127.0.0.1', 'veteran', 'veteran-password-1'));
+      // Through the TLS nginx with the certificate the previous version obtained.
+      const client = await login(live, 'https://example.com', 'veteran', 'veteran-password-1',
+        ['--resolve', 'example.com:443:127.0.0.1', '--cacert', '/mnt/certs/example.com/fullchain.pem']);
       assert.equal(client.userId, '@veteran:example.com');
     } finally {
       assert.equal((await live.stop()).code, 0);
