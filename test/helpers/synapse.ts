@@ -97,6 +97,7 @@ export async function startLive(env: Record<string, string>, options: LiveOption
       p.stderr.on('data', (d: Buffer) => { stderr += d; });
       p.on('error', reject);
       p.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 128, stdout, stderr }); });
+      p.stdin.on('error', () => { /* the command did not read its input */ });
       p.stdin.end(opts.input ?? '');
     });
   return {

@@ -21,8 +21,9 @@ export interface Previous { ref: string; commit: string; label: string }
 export function previousRelease(): Previous | string {
   try {
     git(['rev-parse', '--git-dir']);
-  } catch {
-    return 'not a git checkout: the previous version cannot be taken from git';
+  } catch (error: any) {
+    const said = String(error.stderr ?? '').trim().split('\n')[0];
+    return `git cannot read this checkout (${said || 'not a git checkout'}): the previous version cannot be taken from git`;
   }
   const current = readFileSync(join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad.d', 'image-version'), 'utf8').trim();
   const asked = process.env.TEST_UPGRADE_FROM;
