@@ -171,7 +171,7 @@ describe('real Synapse behind the rendered nginx', { skip }, () => {
   });
 
   it('LDAP: a directory user logs in over StartTLS; with the LDAP server gone, logins still answer', async (t) => {
-    const manager = 'manager "pass" $x|&';
+    const manager = 'Manager:p@ss#word|&%$x'; // slapd.conf cannot hold a double quote in rootpw
     const seeds = [testSeed(ca), ldapSeed(ca, manager)];
     let served: Served;
     try {
@@ -204,17 +204,26 @@ describe('real Synapse behind the rendered nginx', { skip }, () => {
       // The outage: slapd killed. Logins must answer (the provider alone would wait forever).
       slapd.kill('SIGKILL');
       await new Promise((resolve) => slapd.once('exit', resolve));
-      let started = Date.now();
+      const started = Date.now();
       const admin = await login(s.jail, s.base, 'admin', ADMIN_PASSWORD);
       const localSeconds = (Date.now() - started) / 1000;
       assert.equal(admin.userId, '@admin:example.com');
       assert.ok(localSeconds < 10, `a local login took ${localSeconds} s during the outage`);
-      started = Date.now();
-      const refused = await request(s.jail, `${s.base}/_matrix/client/v3/login`, {
-        method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'alice-password-1' },
-      });
-      assert.equal(refused.status, 403, refused.body);
-      assert.ok((Date.now() - started) / 1000 < 10, 'a directory login is refused promptly during the outage');
+      const tryAlice = async () => {
+        const at = Date.now();
+        const answer = await request(s.jail, `${s.base}/_matrix/client/v3/login`, {
+          method: 'POST', body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'alice-password-1' },
+        });
+        return { answer, seconds: (Date.now() - at) / 1000 };
+      };
+      let refused = await tryAlice();
+      if (refused.answer.status === 429) {
+        // Synapse's login rate limit (rc_login) for this address: wait as it says, then ask again.
+        await new Promise((resolve) => setTimeout(resolve, refused.answer.json().retry_after_ms + 100));
+        refused = await tryAlice();
+      }
+      assert.equal(refused.answer.status, 403, refused.answer.body);
+      assert.ok(refused.seconds < 10, `a directory login took ${refused.seconds} s to be refused during the outage`);
     });
   });
 
