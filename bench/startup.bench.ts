@@ -8,7 +8,8 @@
 // Needs root (jail sandbox) and a real Synapse in TEST_SYNAPSE_COMMAND;
 // without one it says what was not measured.
 //   TEST_SYNAPSE_COMMAND=/path/to/synapse_homeserver node --import tsx bench/startup.bench.ts
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInJail } from '../scripts/cook-render.js';
@@ -24,6 +25,7 @@ if (why) {
 
 const work = mkdtempSync(join(tmpdir(), 'startup-bench-'));
 try {
+  chmodSync(work, 0o755);
   const mnt = join(work, 'mnt');
   mkdirSync(mnt, { mode: 0o755 });
 
@@ -39,8 +41,8 @@ try {
 
   /** Synapse alone on the rendered tree and a copy of /mnt (without its database: a first start): start to its own /health. */
   async function synapseAlone(tree: string, fresh: boolean): Promise<number> {
-    const copy = mkdtempSync(join(work, 'alone-mnt-'));
-    cpSync(mnt, copy, { recursive: true });
+    const copy = join(mkdtempSync(join(work, 'alone-')), 'mnt');
+    execFileSync('cp', ['-a', mnt, copy]); // owners and modes as cook left them
     if (fresh) rmSync(join(copy, 'synapse', 'homeserver.db'), { force: true });
     const script = [
       'set -eu', 'start=$(date +%s%N)',
