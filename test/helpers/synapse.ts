@@ -36,6 +36,8 @@ export interface ExecResult { code: number; stdout: string; stderr: string }
 export interface LiveJail {
   /** cook's pid (its banner says it): the jail's processes share its namespaces. */
   pid: number;
+  /** Date.now() when cook's banner arrived (cook itself started; the sandbox was set up before). */
+  cookStartedAt: number;
   /** Everything cook printed so far. */
   output(): string;
   /** Run a command inside the jail, like `jexec JAIL COMMAND`. */
@@ -64,6 +66,7 @@ export async function startLive(env: Record<string, string>, options: LiveOption
   let child: ChildProcess | undefined;
   let seen = '';
   let pid = 0;
+  let cookStartedAt = 0;
   let readyResolve: () => void = () => {};
   let readyReject: (e: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
@@ -75,7 +78,7 @@ export async function startLive(env: Record<string, string>, options: LiveOption
       c.stdout!.on('data', (d: Buffer) => {
         seen += d;
         const m = /cook pid (\d+)/.exec(seen);
-        if (!pid && m) { pid = Number(m[1]); pidSeen = Promise.resolve(options.onPid?.(pid)); }
+        if (!pid && m) { pid = Number(m[1]); cookStartedAt = Date.now(); pidSeen = Promise.resolve(options.onPid?.(pid)); }
         if (seen.includes('cook: ready')) pidSeen.then(readyResolve, readyReject);
       });
       c.stderr!.on('data', (d: Buffer) => { seen += d; });
@@ -102,6 +105,7 @@ export async function startLive(env: Record<string, string>, options: LiveOption
     });
   return {
     pid,
+    cookStartedAt,
     output: () => seen,
     exec,
     spawn(command: string[]) {
