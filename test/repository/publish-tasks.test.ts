@@ -95,9 +95,9 @@ describe('publish steps of the build', () => {
     const files = readdirSync(s.repo).sort();
     for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT_NAME}_${TAG}${suffix}`), `${suffix} in ${files.join(', ')}`);
     assert.ok(!files.some((f) => f.startsWith('.')), 'no temporaries or lock left');
-    const entry = readJson(join(s.repo, 'index.json')).pots[POT].tags[TAG];
+    const entry = readJson(join(s.repo, 'index.json')).pots[POT_NAME].tags[TAG];
     assert.equal(entry.signed, true);
-    assert.equal(entry.freebsdRelease, '13.0');
+    assert.equal(entry.freebsdRelease, '14.5');
     const verified = await verifyImage({ baseUrl: s.repo, pot: POT, tag: TAG, publicKeyFile: key.pub });
     assert.equal(verified.ok, true, verified.failure?.message);
   });
