@@ -98,7 +98,7 @@ describe('publish steps of the build', () => {
     const entry = readJson(join(s.repo, 'index.json')).pots[POT_NAME].tags[TAG];
     assert.equal(entry.signed, true);
     assert.equal(entry.freebsdRelease, '14.5');
-    const verified = await verifyImage({ baseUrl: s.repo, pot: POT, tag: TAG, publicKeyFile: key.pub });
+    const verified = await verifyImage({ baseUrl: s.repo, pot: POT_NAME, tag: TAG, publicKeyFile: key.pub });
     assert.equal(verified.ok, true, verified.failure?.message);
   });
 });
