@@ -93,7 +93,7 @@ test('--dry-run prints the sign and verify commands instead of running them', as
   const r = await s.build(['--dry-run', '--sign-key', key.sec]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pot-image sign --secret \S*plan\.sec \S*\.xz\.skein/);
-  assert.match(r.stdout, /pot-image verify --url \S+ --pot matrix-synapse-nomad-amd64-13_0 --tag 1\.2\.3 .*public half of/);
+  assert.match(r.stdout, /pot-image verify --url \S+ --pot matrix-synapse-nomad-amd64-14_5 --tag 1\.2\.3 .*public half of/);
   assert.ok(!existsSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
 

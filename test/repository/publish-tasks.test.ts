@@ -11,7 +11,7 @@ import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipel
 import { publishTasks } from '../../pipeline/steps/publish-tasks.js';
 import type { CommandRunner } from '../../pipeline/runner/types.js';
 import { tempDir } from '../helpers/tmp.js';
-import { TAG, sandbox } from '../pipeline/builder-sandbox.js';
+import { POT_NAME, TAG, sandbox } from '../pipeline/builder-sandbox.js';
 import { verifyImage } from '../../pipeline/artifacts/verify.js';
 import { POT, makeImage, makeKeyPair, readJson } from './fake-image.js';
 
@@ -93,12 +93,12 @@ describe('publish steps of the build', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /publish: verified from .* \(digest and signature\)/);
     const files = readdirSync(s.repo).sort();
-    for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT}_${TAG}${suffix}`), `${suffix} in ${files.join(', ')}`);
+    for (const suffix of ['.xz', '.xz.meta', '.xz.skein', '.xz.skein.sig']) assert.ok(files.includes(`${POT_NAME}_${TAG}${suffix}`), `${suffix} in ${files.join(', ')}`);
     assert.ok(!files.some((f) => f.startsWith('.')), 'no temporaries or lock left');
-    const entry = readJson(join(s.repo, 'index.json')).pots[POT].tags[TAG];
+    const entry = readJson(join(s.repo, 'index.json')).pots[POT_NAME].tags[TAG];
     assert.equal(entry.signed, true);
-    assert.equal(entry.freebsdRelease, '13.0');
-    const verified = await verifyImage({ baseUrl: s.repo, pot: POT, tag: TAG, publicKeyFile: key.pub });
+    assert.equal(entry.freebsdRelease, '14.5');
+    const verified = await verifyImage({ baseUrl: s.repo, pot: POT_NAME, tag: TAG, publicKeyFile: key.pub });
     assert.equal(verified.ok, true, verified.failure?.message);
   });
 });

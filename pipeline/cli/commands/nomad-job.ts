@@ -53,10 +53,12 @@ const command: Command = {
     const release = stringArg(args, 'release');
     const file = stringArg(args, 'definition') ?? DEFAULT_DEFINITION;
     const definition = loadDefinition(file, release ? { release } : {});
-    if (!release) {
+    /** Said after a job was written: which clients it is for, when the definition builds several releases. */
+    const releaseNote = () => {
+      if (release) return;
       const others = loadDefinitions(file).slice(1).map((d) => d.freebsd.potRelease);
       if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
-    }
+    };
     const repoUrl = stringArg(args, 'repo-url');
     const tag = stringArg(args, 'tag');
 
@@ -91,6 +93,7 @@ const command: Command = {
       writeJobFile(out, text);
       console.error(`wrote ${out}`);
     }
+    releaseNote();
     return 0;
   },
 };
