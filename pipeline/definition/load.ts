@@ -1,10 +1,11 @@
 // Reads image/image.yaml, applies command-line overrides and validates every
 // field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isScalar, parseDocument, visit } from 'yaml';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isScalar, parseDocument, visit, type Document } from 'yaml';
 import semver from 'semver';
 import { InputError } from '../errors.js';
+import { checkDefinitionKeys } from './keys.js';
 import { parseRelease, potName } from './pot-name.js';
 import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
 
@@ -18,6 +19,10 @@ const CHAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\+[0-9]+)?$/;
  * (not 13) and `version: 1.10` must be reported as '1.10', not 1.1.
  */
 export function parseDefinitionYaml(text: string): unknown {
+  return definitionDocument(text).toJS();
+}
+
+function definitionDocument(text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(doc.errors[0]!.message);
   visit(doc, {
@@ -25,7 +30,7 @@ export function parseDefinitionYaml(text: string): unknown {
       if (isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string') node.value = node.source;
     },
   });
-  return doc.toJS();
+  return doc;
 }
 
 /** The project root: the nearest folder above `from` holding package.json. */
@@ -41,17 +46,18 @@ export function findProjectRoot(from = process.cwd()): string {
 
 type Raw = Record<string, unknown>;
 
-/** A mapping section; with `known`, a misspelt field (e.g. freebsd.relase) is an error, not silently ignored. */
-function section(raw: Raw, key: string, known?: readonly string[]): Raw {
+/** The file as the user would type it: relative to where they are when that is shorter. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+/** A mapping section (its keys were checked against DEFINITION_KEYS already). */
+function section(raw: Raw, key: string): Raw {
   const v = raw[key];
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     throw new InputError(`${key}: expected a mapping of fields, got '${String(v)}'`);
-  }
-  for (const field of Object.keys(v)) {
-    if (known && !known.includes(field)) {
-      throw new InputError(`${key}.${field}: unknown field; ${key} takes ${known.join(', ')}`);
-    }
   }
   return v as Raw;
 }
@@ -113,13 +119,18 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`image definition '${path}' does not exist; pass --definition FILE or run from the project folder`);
   }
   let raw: Raw;
+  let doc: Document;
+  const text = readFileSync(path, 'utf8');
   try {
-    const parsed = parseDefinitionYaml(readFileSync(path, 'utf8'));
+    doc = definitionDocument(text);
+    const parsed = doc.toJS() as unknown;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a mapping');
     raw = parsed as Raw;
   } catch (error) {
     throw new InputError(`image definition '${path}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+  // Before any field is read: a misspelt key (sing:, publsh:, freebsd.relase) is refused, never ignored.
+  checkDefinitionKeys(doc, text, shownPath(path));
 
   const flavour = str(raw.flavour, 'flavour');
   if (!FLAVOUR_NAME.test(flavour)) {
@@ -131,7 +142,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
-  const fbsd = section(raw, 'freebsd', ['release', 'arch']);
+  const fbsd = section(raw, 'freebsd');
   const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
   const parsedRelease = parseRelease(release, overrides.release !== undefined ? '--release' : 'freebsd.release');
   const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
@@ -139,7 +150,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.arch !== undefined ? '--arch' : 'freebsd.arch'}: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
   }
 
-  const flv = section(raw, 'flavours', ['source', 'install_dir', 'before', 'chain']);
+  const flv = section(raw, 'flavours');
   const sourceRel = overrides.flavourDir ?? str(flv.source, 'flavours.source', 'flavours');
   const source = resolve(projectRoot, sourceRel);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
@@ -155,7 +166,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const before = stringList(flv.before, 'flavours.before', ['fbsd-update']);
   const chain = resolveChain(flavour, source, flv.chain);
 
-  const pot = section(raw, 'pot', ['network']);
+  const pot = section(raw, 'pot');
   const network = overrides.network ?? str(pot.network, 'pot.network', 'public-bridge');
   if (network === 'alias' || network === 'private-bridge') {
     throw new InputError(`pot.network: '${network}' needs ${network === 'alias' ? 'a host address (pot create -i)' : 'a bridge (pot create -B)'}, which the build does not pass; use ${POT_NETWORKS.join(' or ')}`);
@@ -164,7 +175,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`pot.network: '${network}' is not a pot network type; use ${POT_NETWORKS.join(' or ')}`);
   }
 
-  const exp = section(raw, 'export', ['compression', 'output']);
+  const exp = section(raw, 'export');
   const levelText = overrides.compression ?? str(exp.compression, 'export.compression', '6');
   if (!/^[0-9]$/.test(levelText)) {
     throw new InputError(`export.compression: '${levelText}' is not an xz level; use a whole number from 0 to 9`);
