@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isScalar, parseDocument, visit, type Document } from 'yaml';
 import semver from 'semver';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { checkDefinitionKeys } from './keys.js';
 import { parseRelease, potName } from './pot-name.js';
 import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
@@ -112,7 +112,8 @@ export function resolveChain(flavour: string, sourceDir: string, declared: unkno
   return chain;
 }
 
-export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition {
+/** `text`: the file's content when the caller has read it already (the CLI reads it asynchronously). */
+export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string, text?: string): ImageDefinition {
   const projectRoot = root ?? findProjectRoot();
   const path = isAbsolute(file) ? file : resolve(projectRoot, file);
   if (!existsSync(path)) {
@@ -120,7 +121,13 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   }
   let raw: Raw;
   let doc: Document;
-  const text = readFileSync(path, 'utf8');
+  if (text === undefined) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new InputError(`cannot read the image definition '${path}' (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}); pass --definition FILE`);
+    }
+  }
   try {
     doc = definitionDocument(text);
     const parsed = doc.toJS() as unknown;
@@ -139,7 +146,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
 
   const version = overrides.version ?? str(raw.version, 'version');
   if (semver.valid(version) !== version) {
-    throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
+    throw new InputError(`${overrides.version !== undefined ? '--tag' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
   const fbsd = section(raw, 'freebsd');
@@ -210,5 +217,6 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     },
     potName: name,
     tag: version,
+    ...(overrides.version !== undefined ? { versionSource: '--tag' } : {}),
   };
 }

@@ -10,7 +10,7 @@ import { unsafeInEnv, unsafeInEnvAdvice } from './params-file.js';
 export interface JobExpectations {
   potName: string;
   tag: string;
-  /** When known (--repo-url or publish.public_url), config.image must name it. */
+  /** When known (--public-url or publish.public_url), config.image must name it. */
   repoUrl?: string;
 }
 

@@ -26,7 +26,7 @@ export interface RenderRequest {
 
 function checkRepoUrl(url: string): string {
   if (!/^(https?|file|ftp):\/\/\S+$/.test(url)) {
-    throw new InputError(`--repo-url: '${url}' is not a URL pot import can fetch from; use http://, https://, file:// or ftp://`);
+    throw new InputError(`--public-url: '${url}' is not a URL pot import can fetch from; use http://, https://, file:// or ftp://`);
   }
   return url;
 }
@@ -43,7 +43,7 @@ function checkProvider(provider: string | undefined): 'consul' | 'nomad' | undef
   throw new InputError(`--service-provider: '${provider}' is not a service provider; use consul or nomad`);
 }
 
-/** The repository URL: --repo-url, else the definition's publish.public_url. */
+/** The repository URL: --public-url, else the definition's publish.public_url. */
 export function repoUrlFor(definition: ImageDefinition, repoUrl?: string): string | undefined {
   const url = repoUrl ?? definition.publish.publicUrl;
   return url === undefined ? undefined : checkRepoUrl(url);
@@ -52,7 +52,7 @@ export function repoUrlFor(definition: ImageDefinition, repoUrl?: string): strin
 export function renderJobFor(definition: ImageDefinition, req: RenderRequest): string {
   const repoUrl = repoUrlFor(definition, req.repoUrl);
   if (repoUrl === undefined) {
-    throw new InputError('no repository URL: pass --repo-url URL or set publish.public_url in the image definition');
+    throw new InputError('no repository URL: pass --public-url URL or set publish.public_url in the image definition');
   }
   const datacenters = req.datacenters?.length ? req.datacenters : ['dc1'];
   for (const dc of datacenters) {

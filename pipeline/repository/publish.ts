@@ -37,6 +37,8 @@ export interface PublishOptions {
   lock?: { staleMs: number; waitMs: number };
   /** Ctrl-C: stop the upload, remove the temporaries, fail with exit 130. */
   signal?: AbortSignal;
+  /** Bytes of FILE sent so far, of TOTAL (for a progress display). */
+  onProgress?: (file: string, sent: number, total: number) => void;
 }
 
 export type PublishOutcome = 'published' | 'unchanged' | 'completed';
@@ -150,7 +152,8 @@ function checkOrder(image: LocalImage, tags: string[], allowOlder: boolean, loca
 }
 
 /** Upload one file under a temporary name, check it, and rename it into place. */
-async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal): Promise<'placed' | 'raced'> {
+async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal,
+  onProgress?: PublishOptions['onProgress']): Promise<'placed' | 'raced'> {
   const { file } = upload;
   const temp = temporaryName(file.name);
   temps.add(temp);
@@ -167,7 +170,12 @@ async function place(target: RepositoryTarget, image: LocalImage, upload: Upload
         signal,
         observe: () => {
           digest.reset();
-          return (chunk) => digest.add(chunk);
+          let sent = 0;
+          return (chunk) => {
+            sent += chunk.length;
+            onProgress?.(file.name, sent, file.size);
+            return digest.add(chunk);
+          };
         },
       });
       actual = await digest.finish(image.meta.bytes);
@@ -241,7 +249,7 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     for (const upload of uploads) {
       if (states.get(upload.file.name) === 'same') continue;
       if (options.signal?.aborted) break;
-      const result = await place(target, image, upload, temps, options.signal);
+      const result = await place(target, image, upload, temps, options.signal, options.onProgress);
       if (result === 'raced') {
         // Another publisher put the same name in place meanwhile: fine only if it is the same file.
         const state = await compare(target, image, upload);

@@ -20,6 +20,8 @@ export interface VerifyPublishedOptions {
   publicKeyObject?: PublicKey;
   publicKeyName?: string;
   log?: (line: string) => void;
+  /** Bytes of the .xz read so far (for a progress display). */
+  onProgress?: (received: number, total: number | undefined) => void;
 }
 
 /** Run `pot-image verify` against the published image; throws UserError when it fails. */
@@ -41,6 +43,7 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
       baseUrl, pot: options.pot, tag: options.tag,
       ...(options.publicKey ? { publicKeyFile: options.publicKey } : {}),
       ...(options.publicKeyObject ? { publicKey: options.publicKeyObject, publicKeyName: options.publicKeyName } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const shown = served ? `${options.to} (served at ${baseUrl})` : baseUrl;
     if (!result.ok) {

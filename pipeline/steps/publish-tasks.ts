@@ -33,7 +33,7 @@ function publishCommand(ctx: BuildContext): string {
 function verifyCommand(ctx: BuildContext): string {
   const d = ctx.definition;
   const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
-  return `pot-image verify --url ${shellQuote(d.publish.publicUrl ?? d.publish.to!)} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+  return `pot-image verify --public-url ${shellQuote(d.publish.publicUrl ?? d.publish.to!)} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
 }
 
 /** The key to check the published signature with: sign.public_key, else the public half of sign.key. */

@@ -186,7 +186,7 @@ test('a signing key that cannot sign is a preflight problem, before anything is 
   const s = sandbox();
   const badKey = join(s.dir, 'bad.sec');
   writeFileSync(badKey, 'not a key\n');
-  const r = await s.build(['--sign-key', badKey]);
+  const r = await s.build(['--secret-key', badKey]);
   assert.equal(r.code, 1);
   assert.match(oneLineError(r.stderr)[0]!, /^pot-image: preflight failed: 1 problem on this builder: \(1\) .*bad\.sec/);
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
@@ -195,7 +195,7 @@ test('a signing key that cannot sign is a preflight problem, before anything is 
 test('a failure after the files reached their final names (publish) removes them again', async () => {
   const s = sandbox();
   const port = await freePort(); // nothing listens there
-  const r = await s.build(['--publish-to', `http://127.0.0.1:${port}/images/`], {}, { publish: true });
+  const r = await s.build(['--to', `http://127.0.0.1:${port}/images/`], {}, { publish: true });
   assert.equal(r.code, 1);
   assert.match(oneLineError(r.stderr)[0]!, /^pot-image: publish failed: /);
   assert.ok(s.calls().some((l) => l.startsWith('pot export')), 'the export had happened');
@@ -218,7 +218,7 @@ test('SIGTERM during export: exit 143, the partial export and the pot are gone',
 
 test('a version the CHANGELOG does not name is refused before anything runs (exit 2, one line)', async () => {
   const s = sandbox();
-  const r = await s.build(['--version', '9.9.9']);
+  const r = await s.build(['--tag', '9.9.9']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(oneLineError(r.stderr)[0]!, /version mismatch: the image definition says 9\.9\.9 but the top entry of .*CHANGELOG\.md is 1\.2\.3/);
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')), 'nothing was created');

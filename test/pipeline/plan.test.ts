@@ -18,7 +18,7 @@ function indexOf(lines: string[], pattern: RegExp): number {
 
 test('build --dry-run prints create with the exact flavour chain, snapshot, export and destroy, in order', async () => {
   const out = tempDir();
-  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--version', '2.0.1']);
+  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--tag', '2.0.1']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const name = 'matrix-synapse-nomad-amd64-13_0';

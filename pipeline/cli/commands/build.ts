@@ -1,32 +1,34 @@
 // pot-image build (npm run build-image): build, export, check, sign and
 // publish the image described by image/image.yaml; --dry-run prints the plan.
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { boolArg, stringArg, type Command, type ParsedArgs } from '../command.js';
+import { boolArg, printJson, stringArg, type Command, type ParsedArgs } from '../command.js';
+import { checkRepositoryFolder, cliPath, definitionOf } from '../inputs.js';
+import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { UserError } from '../../errors.js';
-import { DEFAULT_DEFINITION, loadDefinition } from '../../definition/load.js';
+import { formatPlan } from '../../runner/plan-runner.js';
+import { DEFAULT_DEFINITION } from '../../definition/load.js';
 import type { DefinitionOverrides } from '../../definition/types.js';
 import type { BuildOptions } from '../../steps/context.js';
-import { runBuild, summaryOf } from '../../steps/run-build.js';
+import { runBuild, summaryOf, type BuildResult } from '../../steps/run-build.js';
 import type { ParseArgsConfig } from 'node:util';
 
 export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   definition: { type: 'string' },
   release: { type: 'string' },
   arch: { type: 'string' },
-  version: { type: 'string' },
+  tag: { type: 'string' },
   output: { type: 'string' },
   compression: { type: 'string' },
   network: { type: 'string' },
   'flavour-dir': { type: 'string' },
   'flavour-install-dir': { type: 'string' },
-  'sign-key': { type: 'string' },
+  'secret-key': { type: 'string' },
   'public-key': { type: 'string' },
-  'publish-to': { type: 'string' },
+  to: { type: 'string' },
   'public-url': { type: 'string' },
+  create: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   keep: { type: 'boolean' },
-  json: { type: 'boolean' },
   'require-signature': { type: 'boolean' },
   'skip-smoke-test': { type: 'boolean' },
   rebuild: { type: 'boolean' },
@@ -36,89 +38,117 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
 
 export const buildUsage = (name: string) => `usage: pot-image ${name} [options]
 
-${name === 'plan' ? 'Print the commands a build would run, one per line, in order (same as build --dry-run).' : 'Build the pot image on a FreeBSD builder: preflight, stage flavours, create, snapshot,\nacceptance, export, check, sign, publish; cleanup always runs.'}
+${name === 'plan' ? 'Print the plan of a build: the commands it would run, grouped by step, with the host each\nruns on; nothing is run (any OS, no root). The same as build --dry-run.' : 'Build the pot image on a FreeBSD builder: preflight, stage flavours, create, snapshot,\nacceptance, export, check, sign, publish; cleanup always runs. Ends with a summary (image,\ntag, size, Skein-1024 digest, signing key, repository, time per step).'}
 
 image definition (each overrides image/image.yaml):
   --definition FILE          the image definition (default ${DEFAULT_DEFINITION})
   --release N.M              FreeBSD release, e.g. 13.0 or 14.3 (names the pot: ...-14_3)
   --arch amd64|arm64         architecture
-  --version X.Y.Z            image version = export tag (semver)
+  --tag X.Y.Z                image version = export tag (semver)
   --output DIR               where the artifacts and the build log go
   --compression 0-9          xz level of pot export
   --network TYPE             pot network type: inherit or public-bridge
   --flavour-dir DIR          flavour sources (default flavours/)
   --flavour-install-dir DIR  pot's flavour folder (default /usr/local/etc/pot/flavours)
-  --sign-key FILE            signify secret key;  --public-key FILE  its public key
-  --publish-to DIR|URL       repository;  --public-url URL  where clients import from
+  --secret-key FILE          signify secret key;  --public-key FILE  its public key
+  --to DIR|URL               repository;  --public-url URL  where clients import from
+  --create                   create the repository folder --to names when it does not exist
 
 behaviour:
-  --dry-run                  print the plan instead of building (any OS, no root)
-  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
-  --json                     print a JSON summary on stdout (progress goes to stderr)
-  --verbose                  also stream every command's output to the terminal
+${name === 'plan' ? '' : '  --dry-run                  print the plan instead of building (any OS, no root)\n'}  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
   --require-signature        fail instead of publishing an unsigned image
   --skip-smoke-test          skip the acceptance smoke test (loud)
   --rebuild                  build even when nothing changed since the last published tag
   --allow-older              allow publishing a tag lower than the newest published one
   --no-publish               build and sign, but do not publish`;
 
-/** Paths given on the command line are relative to where the user is, not to the project. */
-function cliPath(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? value : resolve(process.cwd(), value);
-}
-
 function overridesOf(args: ParsedArgs): DefinitionOverrides {
-  const publishTo = stringArg(args, 'publish-to');
+  const publishTo = stringArg(args, 'to');
   return {
     release: stringArg(args, 'release'),
     arch: stringArg(args, 'arch'),
-    version: stringArg(args, 'version'),
+    version: stringArg(args, 'tag'),
     output: cliPath(stringArg(args, 'output')),
     compression: stringArg(args, 'compression'),
     network: stringArg(args, 'network'),
     flavourDir: cliPath(stringArg(args, 'flavour-dir')),
     installDir: cliPath(stringArg(args, 'flavour-install-dir')),
-    signKey: cliPath(stringArg(args, 'sign-key')),
+    signKey: cliPath(stringArg(args, 'secret-key')),
     publicKey: cliPath(stringArg(args, 'public-key')),
     publishTo: publishTo && !/^[a-z][a-z0-9+.-]*:\/\//i.test(publishTo) ? cliPath(publishTo) : publishTo,
     publicUrl: stringArg(args, 'public-url'),
   };
 }
 
+/** The summary a maintainer pastes into a release note (also in --json as `release`). */
+function releaseSummary(result: BuildResult, totalMs: number): ReleaseSummary {
+  const { ctx } = result;
+  const s = ctx.summary as {
+    artifacts?: { xz?: { size?: number } };
+    digest?: { hex?: string };
+    signature?: { signed?: boolean; keynum?: string };
+    publish?: { to?: string; verifiedFrom?: string };
+  };
+  return {
+    image: ctx.definition.potName,
+    tag: ctx.definition.tag,
+    ...(s.artifacts?.xz?.size !== undefined ? { size: s.artifacts.xz.size } : {}),
+    ...(s.digest?.hex ? { skein1024: s.digest.hex } : {}),
+    ...(s.signature ? { keyNumber: s.signature.signed ? s.signature.keynum ?? null : null } : {}),
+    ...(s.publish?.to ? { repository: s.publish.to } : {}),
+    ...(s.publish?.verifiedFrom ? { importFrom: s.publish.verifiedFrom } : {}),
+    steps: ctx.durations,
+    totalMs,
+  };
+}
+
 export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Promise<number> {
-  const file = cliPath(stringArg(args, 'definition')) ?? DEFAULT_DEFINITION;
-  const definition = loadDefinition(file, overridesOf(args));
+  const started = Date.now();
+  const definition = await definitionOf(args, overridesOf(args));
   const options: BuildOptions = {
     dryRun: forceDryRun || boolArg(args, 'dry-run'),
     keep: boolArg(args, 'keep'),
     verbose: args.verbose,
-    json: boolArg(args, 'json'),
+    json: args.json,
     requireSignature: boolArg(args, 'require-signature'),
     skipSmokeTest: boolArg(args, 'skip-smoke-test'),
     rebuild: boolArg(args, 'rebuild'),
     allowOlder: boolArg(args, 'allow-older'),
     noPublish: boolArg(args, 'no-publish'),
   };
+  // A mistyped repository folder is refused now, not created after an hour of building.
+  if (!options.dryRun && !options.noPublish && definition.publish.to) {
+    const created = await checkRepositoryFolder(definition.publish.to, boolArg(args, 'create'));
+    if (created) process.stderr.write(`pot-image: created the repository folder ${created} (--create)\n`);
+  }
   const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   const { ctx } = result;
 
   for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
   if (result.unchanged) {
     // Nothing was built: say why on stdout, write no summary file (there is no image to describe).
-    if (options.json) process.stdout.write(`${JSON.stringify(summaryOf(result), null, 2)}\n`);
+    if (options.json) printJson(summaryOf(result));
     else process.stdout.write(`nothing built: ${result.unchanged}\n`);
     return 0;
   }
+  const release = releaseSummary(result, Date.now() - started);
   if (options.json) {
-    const summary = summaryOf(result);
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    const summary = { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { release }) };
+    printJson(summary);
     if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  } else if (result.plan && result.code === 0) {
-    process.stdout.write(`${result.plan.join('\n')}\n`);
+  } else if (result.planSteps && result.code === 0) {
+    process.stdout.write(`${formatPlan(result.planSteps, `A build of ${definition.potName} ${definition.tag}`)}\n`);
   } else if (result.code === 0) {
-    process.stdout.write(`built ${ctx.artifacts.xz}\n`);
+    process.stdout.write(`built ${ctx.artifacts.xz}\n${formatSummary('summary', release)}\n`);
   }
-  if (result.code !== 0) throw new UserError(result.error ?? 'build failed', result.code);
+  if (result.code !== 0) {
+    // With --json the document above already carries the error; the one line goes to stderr.
+    if (options.json) {
+      process.stderr.write(`pot-image: ${result.error ?? 'build failed'}\n`);
+      return result.code;
+    }
+    throw new UserError(result.error ?? 'build failed', result.code);
+  }
   return 0;
 }
 
@@ -127,6 +157,8 @@ const command: Command = {
   summary: 'build, export, sign and publish the image (npm run build-image); --dry-run prints the plan',
   usage: buildUsage('build'),
   options: buildOptions,
+  json: true,
+  cleansUpOnSignal: true,
   run: (args) => buildCommand(args, false),
 };
 export default command;

@@ -1,0 +1,90 @@
+// Input files and folders named on the command line: resolved against where the
+// user is, and refused as bad input (exit 2, one line) when missing or unreadable,
+// before any work starts.
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { DEFAULT_DEFINITION, findProjectRoot, loadDefinition } from '../definition/load.js';
+import type { DefinitionOverrides, ImageDefinition } from '../definition/types.js';
+import { stringArg, type ParsedArgs } from './command.js';
+
+/** Paths given on the command line are relative to where the user is, not to the project. */
+export function cliPath(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? value : resolve(process.cwd(), value);
+}
+
+function why(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder';
+  if (code === 'ENOTDIR') return 'a part of the path is not a folder';
+  return code ?? String(error);
+}
+
+/** A readable regular file (or FIFO), else InputError naming the option and the file. */
+export async function requireFile(path: string, what: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw new InputError(`${what} ${path}: ${why(error)}`);
+  }
+  return path;
+}
+
+/** An existing folder, else InputError. */
+export async function requireFolder(path: string, what: string): Promise<string> {
+  const info = await stat(path).catch((error: unknown) => { throw new InputError(`${what} ${path}: ${why(error)}`); });
+  if (!info.isDirectory()) throw new InputError(`${what} ${path}: not a folder`);
+  return path;
+}
+
+/**
+ * The image definition named by --definition (relative to the current folder) or the
+ * project's image/image.yaml, read asynchronously so that a slow source leaves signals working.
+ */
+export async function definitionOf(args: ParsedArgs, overrides: DefinitionOverrides = {}): Promise<ImageDefinition> {
+  const given = cliPath(stringArg(args, 'definition'));
+  const root = findProjectRoot();
+  const path = given ?? (isAbsolute(DEFAULT_DEFINITION) ? DEFAULT_DEFINITION : resolve(root, DEFAULT_DEFINITION));
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const hint = given ? 'pass --definition FILE' : 'run from the project folder or pass --definition FILE';
+    throw new InputError(`image definition ${path}: ${why(error)}; ${hint}`);
+  }
+  return loadDefinition(path, overrides, root, text);
+}
+
+/**
+ * A folder repository (a path or file://) must exist: a mistyped --to is never created
+ * silently. With `create` it is made (parents too) and the caller says so. URLs pass.
+ * Returns the folder it created, if any.
+ */
+export async function checkRepositoryFolder(to: string, create: boolean): Promise<string | undefined> {
+  let path: string;
+  if (/^file:\/\//i.test(to)) {
+    try { path = fileURLToPath(to); } catch { return undefined; } // the target parser names the problem
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {
+    return undefined;
+  } else {
+    path = resolve(to);
+  }
+  const info = await stat(path).catch(() => null);
+  if (info?.isDirectory()) return undefined;
+  if (info) throw new InputError(`--to ${to}: not a folder; name the repository folder or a WebDAV URL`);
+  if (!create) {
+    throw new InputError(`--to ${to}: no such folder; check the path, or pass --create to make a new repository there`);
+  }
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (error) {
+    throw new InputError(`--to ${to}: cannot create the folder (${why(error)})`);
+  }
+  return path;
+}
