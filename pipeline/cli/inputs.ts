@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { DEFAULT_DEFINITION, findProjectRoot, loadDefinition } from '../definition/load.js';
 import type { DefinitionOverrides, ImageDefinition } from '../definition/types.js';
@@ -62,29 +62,32 @@ export async function definitionOf(args: ParsedArgs, overrides: DefinitionOverri
 }
 
 /**
- * A folder repository (a path or file://) must exist: a mistyped --to is never created
- * silently. With `create` it is made (parents too) and the caller says so. URLs pass.
- * Returns the folder it created, if any.
+ * Where a folder repository (a path or file://) stands. A missing folder is made only when
+ * its parent exists (a new repository beside others), never along a mistyped path: a missing
+ * parent is refused unless `create` (--create) is given. URLs pass (the server answers).
+ * `make`: create it now (publish); otherwise the caller only learns it will be created (build).
  */
-export async function checkRepositoryFolder(to: string, create: boolean): Promise<string | undefined> {
+export async function checkRepositoryFolder(to: string, create: boolean, make = true): Promise<'exists' | 'created' | 'will be created' | 'url'> {
   let path: string;
   if (/^file:\/\//i.test(to)) {
-    try { path = fileURLToPath(to); } catch { return undefined; } // the target parser names the problem
+    try { path = fileURLToPath(to); } catch { return 'url'; } // the target parser names the problem
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) {
-    return undefined;
+    return 'url';
   } else {
     path = resolve(to);
   }
   const info = await stat(path).catch(() => null);
-  if (info?.isDirectory()) return undefined;
+  if (info?.isDirectory()) return 'exists';
   if (info) throw new InputError(`--to ${to}: not a folder; name the repository folder or a WebDAV URL`);
-  if (!create) {
-    throw new InputError(`--to ${to}: no such folder; check the path, or pass --create to make a new repository there`);
+  const parent = await stat(dirname(path)).catch(() => null);
+  if (!parent?.isDirectory() && !create) {
+    throw new InputError(`--to ${to}: neither the folder nor its parent ${dirname(path)} exists; check the path, or pass --create to make it`);
   }
+  if (!make) return 'will be created';
   try {
     await mkdir(path, { recursive: true });
   } catch (error) {
     throw new InputError(`--to ${to}: cannot create the folder (${why(error)})`);
   }
-  return path;
+  return 'created';
 }

@@ -139,19 +139,20 @@ test('wrong passphrase, missing passphrase, corrupt key, public key as secret: o
     ['bad base64', ['--secret-key', badBase64], {}, /bad64\.sec is corrupt: .*base64/],
     ['truncated key', ['--secret-key', truncated], {}, /short\.sec is corrupt/],
     ['no comment line', ['--secret-key', noComment], {}, /must start with 'untrusted comment:'/],
-    ['missing key file', ['--secret-key', join(dir, 'none.sec')], {}, /cannot read secret key .*none\.sec: no such file/],
+    // A missing file is bad input (exit 2), like in every command.
+    ['missing key file', ['--secret-key', join(dir, 'none.sec')], {}, /sign: --secret-key .*none\.sec: no such file/],
   ];
   for (const [name, args, env, pattern] of cases) {
     const r = await runCli(['sign', ...args, file], { env });
-    assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+    assert.equal(r.code, name === 'missing key file' ? 2 : 1, `${name}: ${r.stderr}`);
     assert.match(r.stderr, pattern, name);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
     assert.ok(!existsSync(`${file}.sig`), `${name}: no .sig written`);
     assert.ok(!r.stderr.includes('not it'), `${name}: passphrase not echoed`);
   }
   const missingFile = await runCli(['sign', '--secret-key', plainSec, join(dir, 'nothing-here')]);
-  assert.equal(missingFile.code, 1);
-  assert.match(missingFile.stderr, /cannot read .*nothing-here: no such file/);
+  assert.equal(missingFile.code, 2);
+  assert.match(missingFile.stderr, /sign: .*nothing-here: no such file/);
   assert.ok(!existsSync(join(dir, 'nothing-here.sig')));
 });
 
@@ -190,7 +191,7 @@ test('keygen never overwrites, refuses to run without a passphrase source, and c
   assert.ok(!existsSync(join(dir, 'new.pub')));
   const missing = await runCli(['keygen', '--public-key', pub]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /--public FILE and --secret FILE/);
+  assert.match(missing.stderr, /--public-key FILE and --secret-key FILE/);
   const onCommandLine = await runCli(['keygen', '--public-key', pub, '--secret-key', sec, '--passphrase', 'x']);
   assert.equal(onCommandLine.code, 2);
 });

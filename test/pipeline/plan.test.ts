@@ -20,7 +20,14 @@ test('build --dry-run prints create with the exact flavour chain, snapshot, expo
   const out = tempDir();
   const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--tag', '2.0.1']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
+  // Unmistakably a plan: a heading, the steps with where they would run, an end line; a shell script
+  // whose comments say so, with no ticks and nothing reading as done.
+  assert.match(r.stdout, /^# PLAN: nothing has been run\. A build of matrix-synapse-nomad-amd64-13_0 2\.0\.1 would run these commands, step by step:$/m);
+  assert.match(r.stdout, /^# step \d+: create -- would be run on the builder \(this host\) as root$/m);
+  assert.match(r.stdout, /^# step \d+: cleanup.* -- would be run on the builder/m);
+  assert.match(r.stdout, /^# end of plan: \d+ commands in \d+ steps; nothing has been run$/m);
+  assert.doesNotMatch(r.stdout + r.stderr, /✔|destroyed/);
+  const lines = r.stdout.trim().split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   const name = 'matrix-synapse-nomad-amd64-13_0';
   const create = indexOf(lines, /^pot create /);
   assert.equal(lines[create], `pot create -p ${name} -t single -b 13.0 -N public-bridge ${CHAIN}`);

@@ -52,7 +52,8 @@ image definition (each overrides image/image.yaml):
   --flavour-install-dir DIR  pot's flavour folder (default /usr/local/etc/pot/flavours)
   --secret-key FILE          signify secret key;  --public-key FILE  its public key
   --to DIR|URL               repository;  --public-url URL  where clients import from
-  --create                   create the repository folder --to names when it does not exist
+  --create                   make the repository folder and its missing parents (without it a
+                             missing folder is made only when its parent exists)
 
 behaviour:
 ${name === 'plan' ? '' : '  --dry-run                  print the plan instead of building (any OS, no root)\n'}  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
@@ -118,8 +119,8 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
   };
   // A mistyped repository folder is refused now, not created after an hour of building.
   if (!options.dryRun && !options.noPublish && definition.publish.to) {
-    const created = await checkRepositoryFolder(definition.publish.to, boolArg(args, 'create'));
-    if (created) process.stderr.write(`pot-image: created the repository folder ${created} (--create)\n`);
+    const folder = await checkRepositoryFolder(definition.publish.to, boolArg(args, 'create'), false);
+    if (folder === 'will be created') process.stderr.write(`note: the repository folder ${definition.publish.to} does not exist yet: publishing will create it\n`);
   }
   const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   const { ctx } = result;

@@ -24,8 +24,8 @@ number, repository, time per step).
   --pot NAME             pot name, e.g. matrix-synapse-nomad-amd64-13_0
   --tag TAG              image version (semver); must be newer than every tag of NAME in the repository
   --to URL|DIR           repository: a folder, file://..., or a WebDAV http(s):// URL
-  --create               create the --to folder when it does not exist (otherwise refused: a
-                         mistyped path is never created)
+  --create               make the --to folder with its missing parents (without it a missing
+                         folder is made only when its parent exists: a mistyped path is refused)
   --public-key K         signify public key: check the signature before uploading and after publishing
   --public-url URL       the URL clients import from, when it differs from --to
   --require-signature    refuse to publish an image without .xz.skein.sig (default: a warning)
@@ -78,10 +78,10 @@ const command: Command = {
       if (boolArg(args, 'require-signature')) throw new InputError(`publish: ${what}; sign it first: pot-image sign --secret-key K.sec ${join(from, `${pot}_${tag}.xz.skein`)}`);
       console.error(`pot-image: warning: publishing UNSIGNED: ${what}`);
     }
-    const created = await checkRepositoryFolder(to, boolArg(args, 'create'));
+    const folder = await checkRepositoryFolder(to, boolArg(args, 'create'));
     // Progress and log lines never mix with the --json document on stdout.
     const log = (line: string) => (args.json ? console.error(line) : console.log(line));
-    if (created) log(`created the repository folder ${created} (--create)`);
+    if (folder === 'created') console.error(`pot-image: created the new repository folder ${to}`);
 
     let progress: ProgressLine | undefined;
     let progressFile = '';
