@@ -36,7 +36,7 @@ test('nomad-job --check: wrong mount, pot name and tag give one line each and ex
 test('nomad-job --check: a file that is not HCL, a missing file: exit 2, one line', async () => {
   const broken = join(tempDir(), 'broken.nomad');
   writeFileSync(broken, 'job "x" {\n  group "g" { = }\n');
-  for (const [file, re] of [[broken, /broken\.nomad is not valid HCL: .*broken\.nomad:2/], ['/nonexistent/job.nomad', /job file '\/nonexistent\/job\.nomad' does not exist/]] as const) {
+  for (const [file, re] of [[broken, /broken\.nomad is not valid HCL: .*broken\.nomad:2/], ['/nonexistent/job.nomad', /--check \/nonexistent\/job\.nomad: no such file/]] as const) {
     const r = await runCli(['nomad-job', '--check', file, ...def]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -7,6 +7,7 @@ import { checkRepositoryFolder, cliPath, requireFile, requireFolder } from '../i
 import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { InputError, UserError } from '../../errors.js';
 import { progressLine, type ProgressLine } from '../../artifacts/progress.js';
+import { validatePotName, validateTag } from '../../repository/names.js';
 import { publishImage } from '../../repository/publish.js';
 import { verifyPublished } from '../../repository/verify-published.js';
 
@@ -69,6 +70,9 @@ const command: Command = {
     if (publicUrl !== undefined && !/^(https?|file):\/\//i.test(publicUrl)) {
       throw new InputError(`publish: --public-url '${publicUrl}' is not an http://, https:// or file:// URL`);
     }
+    // Names first: nothing that could point outside the repository reaches the file system.
+    validatePotName(pot);
+    validateTag(tag);
     await requireFolder(from, '--from');
     if (publicKey) await requireFile(publicKey, '--public-key');
     const sigFile = join(from, `${pot}_${tag}.xz.skein.sig`);
@@ -81,7 +85,7 @@ const command: Command = {
     const folder = await checkRepositoryFolder(to, boolArg(args, 'create'));
     // Progress and log lines never mix with the --json document on stdout.
     const log = (line: string) => (args.json ? console.error(line) : console.log(line));
-    if (folder === 'created') console.error(`pot-image: created the new repository folder ${to}`);
+    if (folder === 'created') console.error(`note: created the new repository folder ${to}`);
 
     let progress: ProgressLine | undefined;
     let progressFile = '';
