@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, UserError } from '../errors.js';
 import { DEFAULT_DEFINITION, findProjectRoot, loadDefinition } from '../definition/load.js';
 import type { DefinitionOverrides, ImageDefinition } from '../definition/types.js';
 import { stringArg, type ParsedArgs } from './command.js';
@@ -53,8 +53,15 @@ export async function definitionOf(args: ParsedArgs, overrides: DefinitionOverri
   const path = given ?? (isAbsolute(DEFAULT_DEFINITION) ? DEFAULT_DEFINITION : resolve(root, DEFAULT_DEFINITION));
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // A signal while the file is still being read (a FIFO, a stalled mount) stops here.
+    const stopped = new Promise<never>((_, reject) => {
+      const stop = () => reject(new UserError(`stopped while reading the image definition ${path}`));
+      if (args.signal.aborted) stop(); else args.signal.addEventListener('abort', stop, { once: true });
+    });
+    stopped.catch(() => undefined); // a signal after the read is main's business, not this promise's
+    text = await Promise.race([readFile(path, 'utf8'), stopped]);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const hint = given ? 'pass --definition FILE' : 'run from the project folder or pass --definition FILE';
     throw new InputError(`image definition ${path}: ${why(error)}; ${hint}`);
   }

@@ -119,6 +119,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`pot-image: ${first}: interrupted by ${signal}; nothing was written`);
         process.exit(signalExitCode(signal));
       }
+      console.error(`pot-image: ${first}: ${signal} received: stopping and cleaning up (send it again after 2 s to quit at once)`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -165,7 +166,8 @@ function invokedDirectly(): boolean {
 }
 if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
+    // After a signal, end now: a read still blocked (a FIFO, a stalled mount) must not keep us.
+    (code) => { if (code === EXIT.interrupted || code === EXIT.terminated) process.exit(code); process.exitCode = code; },
     (error) => { console.error(`pot-image: ${oneLine(error)}`); process.exitCode = EXIT.failed; },
   );
 }
