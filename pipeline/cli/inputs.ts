@@ -10,9 +10,18 @@ import { DEFAULT_DEFINITION, findProjectRoot, loadDefinition } from '../definiti
 import type { DefinitionOverrides, ImageDefinition } from '../definition/types.js';
 import { stringArg, type ParsedArgs } from './command.js';
 
+/**
+ * Where the user is: `npm run pot-image` runs us in the project folder, and npm tells the
+ * folder it was started from in INIT_CWD (only trusted when that script started us).
+ */
+export function userFolder(env: NodeJS.ProcessEnv = process.env): string {
+  const viaScript = env.npm_lifecycle_event === 'pot-image' || env.npm_lifecycle_event === 'build-image';
+  return viaScript && env.INIT_CWD ? env.INIT_CWD : process.cwd();
+}
+
 /** Paths given on the command line are relative to where the user is, not to the project. */
 export function cliPath(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? value : resolve(process.cwd(), value);
+  return value === undefined || value === '' ? value : resolve(userFolder(), value);
 }
 
 function why(error: unknown): string {

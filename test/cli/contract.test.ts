@@ -171,11 +171,28 @@ describe('every command keeps the contract', () => {
     assert.equal((JSON.parse(r.stdout) as { tag: string }).tag, '0.11.0');
   });
 
+  it('the documented `npm run pot-image` runs the sources without compiling, paths relative to the user\'s folder', async () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const script of ['pot-image', 'build-image']) {
+      assert.doesNotMatch(pkg.scripts[script]!, /\b(tsc|npm run)\b|build &&/, `${script} must not recompile the project on every call`);
+    }
+    const r = await new Promise<Run>((resolve) => {
+      const child = spawn('npm', ['--prefix', PROJECT_ROOT, 'run', '-s', 'pot-image', '--', 'hash', 'message.txt'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => { stdout += d; });
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^[0-9a-f]{256}$/m);
+  });
+
   it('README documents the exit codes and the shared options', () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
     for (const [code] of EXIT_CODE_TABLE) assert.match(readme, new RegExp(`^\\| ${code} \\|`, 'm'), `exit ${code} in README`);
     for (const option of ['definition', 'tag', 'pot', 'from', 'to', 'public-url', 'secret-key', 'public-key', 'json', 'verbose']) {
-      assert.match(readme, new RegExp(`^\\| \`--${option}`, 'm'), `--${option} in README's vocabulary`);
+      assert.match(readme, new RegExp(`^\\| .*\`--${option}[ \`]`, 'm'), `--${option} in README's vocabulary`);
     }
     for (const [old, now] of Object.entries(DEPRECATED_OPTIONS)) assert.ok(readme.includes(`\`--${old}\` → \`--${now}\``), `--${old} in README`);
   });

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { printJson } from '../command.js';
-import { requireFile } from '../inputs.js';
+import { cliPath, requireFile } from '../inputs.js';
 import { InputError } from '../../errors.js';
 import { fileChunks } from '../../artifacts/file-chunks.js';
 import { garbagePacer } from '../../artifacts/garbage-pacer.js';
@@ -33,9 +33,10 @@ const command: Command = {
   json: true,
   async run(args) {
     if (args.positionals.length === 0) throw new InputError("hash: name at least one FILE (or '-' for standard input)");
-    for (const file of args.positionals) if (file !== '-') await requireFile(file, 'hash:');
+    const files = args.positionals.map((f) => (f === '-' ? f : cliPath(f)!));
+    for (const file of files) if (file !== '-') await requireFile(file, 'hash:');
     const digests: Array<{ file: string; skein1024: string }> = [];
-    for (const file of args.positionals) {
+    for (const file of files) {
       const source = file === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(file);
       const hex = await digestOf(source);
       if (args.json) digests.push({ file, skein1024: hex });

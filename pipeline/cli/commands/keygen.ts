@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from '../command.js';
 import { boolArg, printJson, stringArg } from '../command.js';
-import { requireFolder } from '../inputs.js';
+import { cliPath, requireFolder } from '../inputs.js';
 import { InputError, UserError } from '../../errors.js';
 import { obtainPassphrase } from '../../artifacts/passphrase.js';
 import { generateKeyFiles } from '../../artifacts/signify.js';
@@ -28,8 +28,8 @@ const command: Command = {
   json: true,
   cleansUpOnSignal: true,
   async run(args) {
-    const publicFile = stringArg(args, 'public-key');
-    const secretFile = stringArg(args, 'secret-key');
+    const publicFile = cliPath(stringArg(args, 'public-key'));
+    const secretFile = cliPath(stringArg(args, 'secret-key'));
     if (!publicFile || !secretFile) throw new InputError('keygen: give both --public-key FILE and --secret-key FILE');
     if (publicFile === secretFile) throw new InputError('keygen: --public-key and --secret-key must be different files');
     const comment = stringArg(args, 'comment');

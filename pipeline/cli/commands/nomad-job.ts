@@ -91,7 +91,7 @@ const command: Command = {
       dynamicPorts: boolArg(args, 'dynamic-ports'),
       serviceProvider: stringArg(args, 'service-provider'),
     });
-    const out = stringArg(args, 'out');
+    const out = cliPath(stringArg(args, 'out'));
     if (out !== undefined) {
       writeJobFile(out, text);
       console.error(`wrote ${out}`);

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { printJson, stringArg } from '../command.js';
+import { cliPath } from '../inputs.js';
 import { InputError, UserError } from '../../errors.js';
 import { serveRepository } from '../../repository/serve.js';
 
@@ -25,7 +25,7 @@ const command: Command = {
   json: true,
   cleansUpOnSignal: true,
   async run(args) {
-    const dir = resolve(stringArg(args, 'dir') ?? 'repo');
+    const dir = cliPath(stringArg(args, 'dir') ?? 'repo')!;
     const portText = stringArg(args, 'port') ?? '8080';
     const host = stringArg(args, 'host') ?? '127.0.0.1';
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {

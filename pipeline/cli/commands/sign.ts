@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { printJson, stringArg } from '../command.js';
-import { requireFile } from '../inputs.js';
+import { cliPath, requireFile } from '../inputs.js';
 import { InputError, UserError } from '../../errors.js';
 import { obtainPassphrase } from '../../artifacts/passphrase.js';
 import { decryptSecretKey, readSecretKeyFile, signatureComment, signBytes, writeFileAtomic } from '../../artifacts/signify.js';
@@ -22,17 +22,18 @@ const command: Command = {
   json: true,
   cleansUpOnSignal: true,
   async run(args) {
-    const secretFile = stringArg(args, 'secret-key');
+    const secretFile = cliPath(stringArg(args, 'secret-key'));
     if (!secretFile) throw new InputError('sign: give the secret key with --secret-key K.sec');
     if (args.positionals.length === 0) throw new InputError('sign: name the FILE to sign (e.g. the image .xz.skein)');
     await requireFile(secretFile, 'sign: --secret-key');
-    for (const file of args.positionals) await requireFile(file, 'sign:');
+    const files = args.positionals.map((f) => cliPath(f)!);
+    for (const file of files) await requireFile(file, 'sign:');
     const enc = await readSecretKeyFile(secretFile);
     const passphrase = enc.rounds > 0 ? await obtainPassphrase({ purpose: `signing with ${secretFile}` }) : null;
     const secret = decryptSecretKey(enc, passphrase, secretFile);
     // Read every message before writing any signature: a bad FILE leaves no .sig behind.
     const messages: Array<{ file: string; data: Buffer }> = [];
-    for (const file of args.positionals) messages.push({ file, data: await readFile(file) });
+    for (const file of files) messages.push({ file, data: await readFile(file) });
     const comment = signatureComment(secretFile, enc.comment);
     const written: string[] = [];
     for (const { file, data } of messages) {

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { printJson, stringArg } from '../command.js';
-import { requireFile } from '../inputs.js';
+import { cliPath, requireFile } from '../inputs.js';
 import { InputError } from '../../errors.js';
 import { verifyImage } from '../../artifacts/verify.js';
 import { progressLine } from '../../artifacts/progress.js';
@@ -27,7 +27,9 @@ const command: Command = {
   },
   json: true,
   async run(args) {
-    const baseUrl = stringArg(args, 'public-url');
+    const given = stringArg(args, 'public-url');
+    // A folder is relative to where the user is; URLs pass as they are.
+    const baseUrl = given && !/^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? cliPath(given) : given;
     const pot = stringArg(args, 'pot');
     const tag = stringArg(args, 'tag');
     if (!baseUrl || !pot || !tag) throw new InputError('verify: give --public-url BASEURL, --pot NAME and --tag TAG');
@@ -40,7 +42,7 @@ const command: Command = {
     }
     const json = args.json;
     const progress = progressLine(`${pot}_${tag}.xz`, process.stderr);
-    const publicKeyFile = stringArg(args, 'public-key');
+    const publicKeyFile = cliPath(stringArg(args, 'public-key'));
     if (publicKeyFile) await requireFile(publicKeyFile, 'verify: --public-key');
     const result = await verifyImage({
       baseUrl, pot, tag,
