@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`pot-image: ${first}: interrupted by ${signal}; nothing was written`);
         process.exit(signalExitCode(signal));
       }
-      console.error(`pot-image: ${first}: ${signal} received: stopping and cleaning up (send it again after 2 s to quit at once)`);
+      console.error(`note: ${first}: ${signal} received: stopping and cleaning up (send it again after 2 s to quit at once)`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -84,7 +84,7 @@ test('command-line overrides win over the file', () => {
 });
 
 test('a version that is not semver: exit 2, names the field and the value', () => {
-  rejects(project(), { version: '1.0' }, /^--version: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/);
+  rejects(project(), { version: '1.0' }, /^--tag: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/);
   rejects(project(), { version: 'v1.0.0' }, /'v1\.0\.0' is not a semantic version/);
   rejects(project(), { version: '=1.0.0' }, /'=1\.0\.0' is not a semantic version/);
   rejects(project(BASE.replace('version: 0.3.0', 'version: 0.3')), {}, /^version: '0\.3' is not a semantic version/);
