@@ -33,7 +33,7 @@ const command: Command = {
     }
     const info = await stat(dir).catch(() => null);
     if (!info?.isDirectory()) {
-      throw new InputError(`serve: --dir ${dir}: no such folder; pass --dir with the repository folder`);
+      throw new InputError(`serve: --dir ${dir} is not a folder; pass --dir with the repository folder`);
     }
     let served;
     try {
