@@ -5,10 +5,17 @@ import type { ListrTask } from 'listr2';
 import { dirname } from 'node:path';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
+import { progressLine, type ProgressLine } from '../artifacts/progress.js';
 import { publishImage } from '../repository/publish.js';
 import { verifyPublished } from '../repository/verify-published.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
+
+/** Progress of a long transfer as the task's output: a line per quarter once it has run 2 s. */
+function taskProgress(task: { output?: string }, label: string): ProgressLine {
+  const asOutput = { isTTY: false, write: (line: string) => { task.output = line.trim(); return true; } };
+  return progressLine(label, asOutput as unknown as NodeJS.WritableStream);
+}
 
 function skipReason(ctx: BuildContext): string | false {
   if (ctx.options.noPublish) return 'publish: skipped (--no-publish)';
@@ -56,6 +63,7 @@ export function publishTasks(): ListrTask<BuildContext>[] {
         const d = ctx.definition;
         ctx.note(publishCommand(ctx));
         if (ctx.options.dryRun) return;
+        const progress = new Map<string, ProgressLine>();
         const result = await publishImage({
           from: dirname(ctx.artifacts.xz),
           pot: d.potName,
@@ -64,6 +72,10 @@ export function publishTasks(): ListrTask<BuildContext>[] {
           allowOlder: ctx.options.allowOlder,
           freebsdRelease: d.freebsd.potRelease,
           log: (line) => { task.output = line; },
+          onProgress: (file, sent, total) => {
+            if (!progress.has(file)) progress.set(file, taskProgress(task, `upload ${file}`));
+            progress.get(file)!.update(sent, total);
+          },
         });
         ctx.summary.publish = {
           to: result.location,
@@ -94,6 +106,10 @@ export function publishTasks(): ListrTask<BuildContext>[] {
           publicKeyObject: key.key,
           publicKeyName: key.name,
           log: (line) => { task.output = line; },
+          onProgress: (() => {
+            const progress = taskProgress(task, `check ${d.potName}_${d.tag}.xz`);
+            return (received: number, total: number | undefined) => progress.update(received, total);
+          })(),
         });
         if (verified.signature !== 'verified') {
           ctx.warnings.push(`the published image's signature was not checked from ${verified.shown}: the image is unsigned or no public key is configured (sign.public_key)`);

@@ -49,7 +49,7 @@ describe('progress', () => {
       assert.match(writes[0]!, /^check x\.xz: 1\.0 GiB \/ 2\.0 GiB \(50%\), 341\.3 MiB\/s, 0:03 left\n$/);
       assert.match(writes[1]!, /\(80%\)/);
       assert.match(writes[2]!, /^check x\.xz: 2\.0 GiB in 0:05 \(409\.6 MiB\/s\)\n$/);
-      assert.ok(writes.every((w) => !w.includes('\r')), 'no terminal control in a log');
+      assert.ok((writes as string[]).every((w) => !w.includes('\r')), 'no terminal control in a log');
     }
   });
 
