@@ -71,7 +71,9 @@ export function formatPlan(steps: readonly PlanStep[], what: string): string {
   steps.forEach((step, i) => {
     out.push('');
     if (step.skipped !== undefined) {
-      out.push(`# step ${i + 1}: ${step.title}: would be skipped (${step.skipped})`);
+      // Reasons read "publish: skipped (--no-publish)" in the progress view; the plan needs the why only.
+      const why = step.skipped.replace(/^[^(]*\bskipped\b\s*/, '').replace(/^\((.*)\)$/, '$1') || 'skipped';
+      out.push(`# step ${i + 1}: ${step.title} -- would be skipped: ${why}`);
       return;
     }
     const hosts = [...new Set(step.lines.map((l) => l.host))];

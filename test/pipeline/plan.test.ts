@@ -94,3 +94,10 @@ test('without --dry-run on this (non-FreeBSD) host the build stops in preflight 
   assert.match(errors[0]!, /^pot-image: preflight failed: this host runs \w+, not FreeBSD: pot builds need a FreeBSD builder \(prepare one with scripts\/prepare-builder\.sh\); run with --dry-run to see the plan here$/);
   assert.match(r.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /✖ preflight/, 'progress lines (on stdout without --json) show the failed step');
 });
+
+test('the plan lists a step that would be skipped, with the reason, and no command of it', async () => {
+  const r = await runCli(['plan', '--flavour-dir', FIXTURE_FLAVOURS, '--release', '14.3', '--no-publish']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^# step \d+: publish: upload the image to the repository -- would be skipped: --no-publish$/m);
+  assert.doesNotMatch(r.stdout, /^pot-image publish /m);
+});
