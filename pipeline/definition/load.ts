@@ -5,6 +5,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isScalar, parseDocument, visit, type Document } from 'yaml';
 import semver from 'semver';
 import { InputError, oneLine } from '../errors.js';
+import { parseUrl } from '../input/urls.js';
+import { parseTarget } from '../repository/open-target.js';
 import { checkDefinitionKeys } from './keys.js';
 import { parseRelease, potName } from './pot-name.js';
 import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
@@ -196,6 +198,9 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const pub = section(raw, 'publish');
   const publishTo = overrides.publishTo ?? optional(pub.to, 'publish.to');
   const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
+  // Both are printed (plan, logs): the shared URL parser refuses credentials in them (exit 2).
+  if (publicUrl !== undefined) parseUrl(publicUrl, overrides.publicUrl !== undefined ? '--public-url' : 'publish.public_url', { schemes: ['http', 'https', 'file'] });
+  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--to' : 'publish.to');
 
   const name = potName(flavour, arch, parsedRelease);
   return {

@@ -6,6 +6,7 @@ import { POT_DRIVER_OPTION_NAMES, POT_DRIVER_VERSION } from './driver-options.js
 import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS } from './job-spec.js';
 import { parameterByFlag, PARAMETER_NAMES, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
 import { unsafeInEnv, unsafeInEnvAdvice } from './params-file.js';
+import { driverEntryProblem } from './host-paths.js';
 
 export interface JobExpectations {
   potName: string;
@@ -105,6 +106,20 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
     problems.push(`${at}: config.image is "${image}" but the image is published at "${expect.repoUrl}"`);
   } else if (!/^(https?|file|ftp):\/\//.test(image) && !image.includes('${')) {
     problems.push(`${at}: config.image "${image}" is not a URL pot import can fetch from (http, https, file or ftp)`);
+  }
+
+  // copy/mount entries become `pot copy-in`/`mount-in` lines the client runs with sh -c.
+  for (const option of ['copy', 'mount', 'mount_read_only']) {
+    if (config[option] === undefined) continue;
+    const entries = strings(config[option]);
+    if (!entries) {
+      problems.push(`${at}: config.${option} must be a list of "HOST_PATH:JAIL_PATH" strings`);
+      continue;
+    }
+    for (const entry of entries) {
+      const problem = driverEntryProblem(option, entry);
+      if (problem) problems.push(`${at}: config.${problem}`);
+    }
   }
 
   const mounts = strings(config.mount) ?? [];

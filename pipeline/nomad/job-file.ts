@@ -2,8 +2,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { checkTag as checkNameTag } from '../input/names.js';
+import { parseUrl } from '../input/urls.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { checkJob, type JobCheckResult } from './check.js';
+import { checkControlKey } from './host-paths.js';
 import { parseHcl } from './hcl.js';
 import { DEFAULT_CONTROL_KEY } from './job-spec.js';
 import { requiredParameters, SECRET_PARAMETERS } from './parameters.js';
@@ -24,18 +27,16 @@ export interface RenderRequest {
   serviceProvider?: string;
 }
 
+/** A URL pot import can fetch from, without credentials (the job file is read by many). */
 function checkRepoUrl(url: string): string {
-  if (!/^(https?|file|ftp):\/\/\S+$/.test(url)) {
-    throw new InputError(`--public-url: '${url}' is not a URL pot import can fetch from; use http://, https://, file:// or ftp://`);
-  }
+  parseUrl(url, '--public-url', { schemes: ['http', 'https', 'file', 'ftp'] });
+  if (/\s/.test(url)) throw new InputError(`--public-url: '${url}' contains white space; pot import cannot fetch from it`);
   return url;
 }
 
+/** The image tag: the one validator every command shares. */
 export function checkTag(tag: string): string {
-  if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(tag)) {
-    throw new InputError(`--tag: '${tag}' is not an image tag; use the image version, e.g. 0.11.0`);
-  }
-  return tag;
+  return checkNameTag(tag);
 }
 
 function checkProvider(provider: string | undefined): 'consul' | 'nomad' | undefined {
@@ -81,7 +82,7 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
     datacenters,
     params,
     plainEnv: req.plainEnv,
-    controlKey: req.controlKey ?? DEFAULT_CONTROL_KEY,
+    controlKey: checkControlKey(req.controlKey ?? DEFAULT_CONTROL_KEY),
     dynamicPorts: req.dynamicPorts,
     serviceProvider: checkProvider(req.serviceProvider),
   });

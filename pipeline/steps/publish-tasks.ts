@@ -3,6 +3,7 @@
 // (default: the target). In --dry-run both describe themselves as pot-image commands.
 import type { ListrTask } from 'listr2';
 import { dirname } from 'node:path';
+import { parseUrl } from '../input/urls.js';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
 import { progressLine, type ProgressLine } from '../artifacts/progress.js';
@@ -63,6 +64,8 @@ export function publishTasks(): ListrTask<BuildContext>[] {
         const d = ctx.definition;
         ctx.note(publishCommand(ctx));
         if (ctx.options.dryRun) return;
+        // Before the upload: the public URL must not carry credentials (it is printed).
+        if (d.publish.publicUrl) parseUrl(d.publish.publicUrl, 'publish.public_url', { schemes: ['http', 'https', 'file'] });
         const progress = new Map<string, ProgressLine>();
         const result = await publishImage({
           from: dirname(ctx.artifacts.xz),

@@ -2,9 +2,9 @@ import type { Command } from '../command.js';
 import { printJson } from '../command.js';
 import { cliPath, requireFile } from '../inputs.js';
 import { InputError } from '../../errors.js';
-import { fileChunks } from '../../artifacts/file-chunks.js';
 import { garbagePacer } from '../../artifacts/garbage-pacer.js';
 import { Skein1024, skeinLine } from '../../artifacts/skein1024.js';
+import { skein1024File } from '../../artifacts/skein-file.js';
 
 async function digestOf(source: AsyncIterable<Uint8Array>): Promise<string> {
   const skein = new Skein1024();
@@ -37,8 +37,7 @@ const command: Command = {
     for (const file of files) if (file !== '-') await requireFile(file, 'hash:');
     const digests: Array<{ file: string; skein1024: string }> = [];
     for (const file of files) {
-      const source = file === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(file);
-      const hex = await digestOf(source);
+      const hex = file === '-' ? await digestOf(process.stdin as AsyncIterable<Buffer>) : await skein1024File(file);
       if (args.json) digests.push({ file, skein1024: hex });
       else process.stdout.write(skeinLine(hex));
     }

@@ -8,6 +8,8 @@ import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { InputError, UserError } from '../../errors.js';
 import { progressLine, type ProgressLine } from '../../artifacts/progress.js';
 import { validatePotName, validateTag } from '../../repository/names.js';
+import { parseUrl } from '../../input/urls.js';
+import { DEFAULT_TIMEOUT_MS } from '../../repository/http-client.js';
 import { publishImage } from '../../repository/publish.js';
 import { verifyPublished } from '../../repository/verify-published.js';
 
@@ -31,6 +33,8 @@ number, repository, time per step).
   --public-url URL       the URL clients import from, when it differs from --to
   --require-signature    refuse to publish an image without .xz.skein.sig (default: a warning)
   --allow-older          allow a tag lower than the newest one (back-porting a fix to an older line)
+  --timeout SECONDS      every request (upload, download, the consumer's check) fails when it gets no
+                         answer, or moves less than 16 KiB/s on average, within this many seconds (60)
 
 Credentials for WebDAV come from the environment only: POT_IMAGE_REPO_USER and
 POT_IMAGE_REPO_PASSWORD (basic auth) or POT_IMAGE_REPO_TOKEN (bearer). A tag that is already
@@ -39,6 +43,14 @@ published with identical files is a no-op; with different files it is refused (e
 function required(value: string | undefined, option: string, example: string): string {
   if (!value) throw new InputError(`publish: ${option} is required (e.g. ${option} ${example}); run 'pot-image publish --help'`);
   return value;
+}
+
+/** --timeout SECONDS as milliseconds; a positive number or exit 2. */
+export function timeoutOption(text: string | undefined, fallbackMs: number, command = 'publish'): number {
+  if (text === undefined) return fallbackMs;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InputError(`${command}: --timeout '${text}' is not a positive number of seconds`);
+  return seconds * 1000;
 }
 
 const command: Command = {
@@ -57,6 +69,7 @@ const command: Command = {
     'public-url': { type: 'string' },
     'require-signature': { type: 'boolean' },
     'allow-older': { type: 'boolean' },
+    timeout: { type: 'string' },
   },
   async run(args) {
     const started = Date.now();
@@ -67,9 +80,9 @@ const command: Command = {
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(to)) to = cliPath(to)!;
     const publicKey = cliPath(stringArg(args, 'public-key'));
     const publicUrl = stringArg(args, 'public-url');
-    if (publicUrl !== undefined && !/^(https?|file):\/\//i.test(publicUrl)) {
-      throw new InputError(`publish: --public-url '${publicUrl}' is not an http://, https:// or file:// URL`);
-    }
+    // Checked before anything is uploaded: no credentials (they would be printed), a usable scheme.
+    if (publicUrl !== undefined) parseUrl(publicUrl, '--public-url', { schemes: ['http', 'https', 'file'] });
+    const timeoutMs = timeoutOption(stringArg(args, 'timeout'), DEFAULT_TIMEOUT_MS);
     // Names first: nothing that could point outside the repository reaches the file system.
     validatePotName(pot);
     validateTag(tag);
@@ -92,7 +105,7 @@ const command: Command = {
     const steps: Record<string, number> = {};
     let t = Date.now();
     const result = await publishImage({
-      from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log, signal: args.signal,
+      from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log, signal: args.signal, timeoutMs,
       onProgress: (file, sent, total) => {
         if (file !== progressFile) {
           progress?.done();
@@ -115,7 +128,7 @@ const command: Command = {
     t = Date.now();
     const check = progressLine(`check ${pot}_${tag}.xz`, process.stderr);
     const verified = await verifyPublished({
-      pot, tag, to, publicUrl, publicKey, log,
+      pot, tag, to, publicUrl, publicKey, log, timeoutMs,
       onProgress: (received, total) => check.update(received, total),
     });
     check.done();

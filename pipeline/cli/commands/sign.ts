@@ -3,8 +3,7 @@ import { printJson, stringArg } from '../command.js';
 import { cliPath, requireFile } from '../inputs.js';
 import { InputError, UserError } from '../../errors.js';
 import { obtainPassphrase } from '../../artifacts/passphrase.js';
-import { decryptSecretKey, readSecretKeyFile, signatureComment, signBytes, writeFileAtomic } from '../../artifacts/signify.js';
-import { readFile } from 'node:fs/promises';
+import { decryptSecretKey, readMessage, readSecretKeyFile, sameFile, signatureComment, signBytes, writeFileAtomic } from '../../artifacts/signify.js';
 
 const command: Command = {
   name: 'sign',
@@ -30,10 +29,22 @@ const command: Command = {
     for (const file of files) await requireFile(file, 'sign:');
     const enc = await readSecretKeyFile(secretFile);
     const passphrase = enc.rounds > 0 ? await obtainPassphrase({ purpose: `signing with ${secretFile}` }) : null;
+    if (args.verbose && enc.rounds > 0) console.error(`sign: decrypting the secret key (bcrypt_pbkdf, ${enc.rounds} rounds)`);
     const secret = decryptSecretKey(enc, passphrase, secretFile);
     // Read every message before writing any signature: a bad FILE leaves no .sig behind.
     const messages: Array<{ file: string; data: Buffer }> = [];
-    for (const file of files) messages.push({ file, data: await readFile(file) });
+    for (const file of files) {
+      // FILE.sig is replaced: it must not be the secret key itself (however the path is spelled).
+      if (await sameFile(`${file}.sig`, secretFile)) {
+        throw new InputError(`sign: the signature ${file}.sig would replace the secret key ${secretFile}; rename the key or the file`);
+      }
+      try {
+        messages.push({ file, data: await readMessage(file) });
+      } catch (error) {
+        if (error instanceof UserError) throw new UserError(`sign: ${error.message}`, error.exitCode);
+        throw error;
+      }
+    }
     const comment = signatureComment(secretFile, enc.comment);
     const written: string[] = [];
     for (const { file, data } of messages) {
