@@ -21,7 +21,8 @@ export function userFolder(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Paths given on the command line are relative to where the user is, not to the project. */
 export function cliPath(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? value : resolve(userFolder(), value);
+  // Absolute paths stay as written (messages name the file as the user spelled it).
+  return value === undefined || value === '' || isAbsolute(value) ? value : resolve(userFolder(), value);
 }
 
 function why(error: unknown): string {

@@ -31,7 +31,6 @@ const command: Command = {
     const publicFile = cliPath(stringArg(args, 'public-key'));
     const secretFile = cliPath(stringArg(args, 'secret-key'));
     if (!publicFile || !secretFile) throw new InputError('keygen: give both --public-key FILE and --secret-key FILE');
-    if (publicFile === secretFile) throw new InputError('keygen: --public-key and --secret-key must be different files');
     const comment = stringArg(args, 'comment');
     if (comment !== undefined && comment.includes('\n')) throw new InputError('keygen: --comment must be one line');
     await requireFolder(dirname(secretFile), 'keygen: the folder of --secret-key');

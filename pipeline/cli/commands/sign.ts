@@ -26,6 +26,12 @@ const command: Command = {
     if (args.positionals.length === 0) throw new InputError('sign: name the FILE to sign (e.g. the image .xz.skein)');
     await requireFile(secretFile, 'sign: --secret-key');
     const files = args.positionals.map((f) => cliPath(f)!);
+    // FILE.sig is replaced: it must not be the secret key itself (however the path is spelled).
+    for (const file of files) {
+      if (await sameFile(`${file}.sig`, secretFile)) {
+        throw new InputError(`sign: the signature ${file}.sig would replace the secret key ${secretFile}; rename the key or the file`);
+      }
+    }
     for (const file of files) await requireFile(file, 'sign:');
     const enc = await readSecretKeyFile(secretFile);
     const passphrase = enc.rounds > 0 ? await obtainPassphrase({ purpose: `signing with ${secretFile}` }) : null;
@@ -34,10 +40,6 @@ const command: Command = {
     // Read every message before writing any signature: a bad FILE leaves no .sig behind.
     const messages: Array<{ file: string; data: Buffer }> = [];
     for (const file of files) {
-      // FILE.sig is replaced: it must not be the secret key itself (however the path is spelled).
-      if (await sameFile(`${file}.sig`, secretFile)) {
-        throw new InputError(`sign: the signature ${file}.sig would replace the secret key ${secretFile}; rename the key or the file`);
-      }
       try {
         messages.push({ file, data: await readMessage(file) });
       } catch (error) {
