@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs, from Debian/Ubuntu packages, the real programs the tests use as
 # peers: OpenBSD signify, nginx (with WebDAV), shellcheck, slapd and the LDAP
-# client tools, openssl, xz, curl, python3 and iproute2. Run it once as root
+# client tools, openssl, xz, curl, python3, iproute2, PostgreSQL and
+# python3-psycopg2 (the image's database checks run with it in the tests), an
+# SMTP server (aiosmtpd) and what the mail, LDAP and federation tests drive it
+# with (Twisted, ldap3, PyYAML, OpenBSD netcat as FreeBSD has it). Run it once as root
 # before `npm test` on a fresh machine; it does nothing when all are present.
 set -eu
 
-PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2"
+PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2 postgresql python3-psycopg2 python3-aiosmtpd python3-twisted python3-ldap3 python3-yaml netcat-openbsd"
 
 missing_packages() {
 	for p in $PACKAGES; do
@@ -32,10 +35,11 @@ main() {
 		apt-get install -y -qq --no-install-recommends $missing >/dev/null
 		echo "install-test-tools: installed $missing"
 	fi
-	# Debian starts the packaged nginx and slapd on install; the tests start their own on free ports.
+	# Debian starts the packaged nginx, slapd and postgresql on install; the tests start their own on free ports.
 	if [ "$(id -u)" = 0 ]; then
 		service nginx stop >/dev/null 2>&1 || true
 		service slapd stop >/dev/null 2>&1 || true
+		service postgresql stop >/dev/null 2>&1 || true
 	fi
 }
 

@@ -48,7 +48,7 @@ export const VOCABULARY: Readonly<Record<string, string>> = {
   compression: 'xz level', network: 'pot network type', 'flavour-dir': 'flavour sources',
   'flavour-install-dir': "pot's flavour folder", 'dry-run': 'print the plan instead of building', keep: 'keep the build pot',
   'require-signature': 'fail instead of publishing unsigned', 'skip-smoke-test': 'skip the smoke test', rebuild: 'build even when unchanged',
-  'allow-older': 'allow a tag lower than the newest', 'no-publish': 'do not publish', create: 'create a missing repository folder',
+  'allow-older': 'allow a tag lower than the newest', 'allow-eol': 'build an end-of-life release anyway', 'no-publish': 'do not publish', create: 'create a missing repository folder',
   'no-passphrase': 'store the secret key unencrypted', comment: 'key comment', timeout: 'stall timeout in seconds',
   dir: 'the folder to serve', port: 'TCP port', host: 'address to listen on', datacenter: 'Nomad datacenter',
   params: 'KEY=VALUE parameter file', 'plain-env': 'secrets in env {}', 'control-key': "control user's key",

@@ -53,6 +53,23 @@ export async function requireFolder(path: string, what: string): Promise<string>
   return path;
 }
 
+/** The text of the image definition (--definition or the project's), read asynchronously; a signal stops the read. */
+export async function definitionText(args: ParsedArgs): Promise<string> {
+  const given = cliPath(stringArg(args, 'definition'));
+  const path = given ?? resolve(findProjectRoot(), DEFAULT_DEFINITION);
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = () => reject(new UserError(`stopped while reading the image definition ${path}`));
+    if (args.signal.aborted) stop(); else args.signal.addEventListener('abort', stop, { once: true });
+  });
+  stopped.catch(() => undefined);
+  try {
+    return await Promise.race([readFile(path, 'utf8'), stopped]);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new InputError(`image definition ${path}: ${why(error)}; ${given ? 'pass --definition FILE' : 'run from the project folder or pass --definition FILE'}`);
+  }
+}
+
 /**
  * The image definition named by --definition (relative to the current folder) or the
  * project's image/image.yaml, read asynchronously so that a slow source leaves signals working.

@@ -17,7 +17,7 @@ export const listOf = (tree: KeyTree): ListOf => ({ listOf: tree });
 export const DEFINITION_KEYS: KeyTree = {
   flavour: VALUE,
   version: VALUE,
-  freebsd: { release: VALUE, arch: VALUE },
+  freebsd: { release: VALUE, releases: VALUE, arch: VALUE, allow_eol: listOf({ release: VALUE, reason: VALUE }) },
   flavours: { source: VALUE, install_dir: VALUE, before: VALUE, chain: VALUE },
   pot: { network: VALUE },
   export: { compression: VALUE, output: VALUE },

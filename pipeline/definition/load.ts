@@ -54,12 +54,17 @@ function shownPath(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-/** A mapping section (its keys were checked against DEFINITION_KEYS already). */
-function section(raw: Raw, key: string): Raw {
+/** A mapping section; with `known`, a misspelt field (e.g. freebsd.relase) is an error, not silently ignored. */
+function section(raw: Raw, key: string, known?: readonly string[]): Raw {
   const v = raw[key];
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     throw new InputError(`${key}: expected a mapping of fields, got '${String(v)}'`);
+  }
+  for (const field of Object.keys(v)) {
+    if (known && !known.includes(field)) {
+      throw new InputError(`${key}.${field}: unknown field; ${key} takes ${known.join(', ')}`);
+    }
   }
   return v as Raw;
 }
@@ -114,8 +119,47 @@ export function resolveChain(flavour: string, sourceDir: string, declared: unkno
   return chain;
 }
 
-/** `text`: the file's content when the caller has read it already (the CLI reads it asynchronously). */
+/** The definition for one release: `overrides.release`, else the first of the definition's releases. */
 export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string, text?: string): ImageDefinition {
+  return loadDefinitions(file, overrides, root, text)[0]!;
+}
+
+/** The list under freebsd.releases (or the single freebsd.release), each entry validated. */
+function releaseList(fbsd: Raw): string[] {
+  if (fbsd.release !== undefined && fbsd.releases !== undefined) {
+    throw new InputError('freebsd: set either release or releases, not both (releases: ["14.5", "15.1"] builds one image per release)');
+  }
+  if (fbsd.releases === undefined || fbsd.releases === null) return [str(fbsd.release, 'freebsd.release', '14.5')];
+  const list = fbsd.releases;
+  if (!Array.isArray(list) || list.length === 0 || list.some((r) => typeof r !== 'string' && typeof r !== 'number')) {
+    throw new InputError(`freebsd.releases: expected a non-empty list of releases (e.g. ["14.5", "15.1"]), got '${JSON.stringify(list)}'`);
+  }
+  return list.map(String);
+}
+
+/** freebsd.allow_eol: [{release, reason}]: end-of-life releases the maintainers still build, and why. */
+function eolAllowances(value: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (value === undefined || value === null) return out;
+  if (!Array.isArray(value)) throw new InputError(`freebsd.allow_eol: expected a list of {release, reason}, got '${JSON.stringify(value)}'`);
+  value.forEach((item, i) => {
+    const f = `freebsd.allow_eol[${i}]`;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new InputError(`${f}: expected {release, reason}, got '${JSON.stringify(item)}'`);
+    const entry = item as Raw;
+    for (const k of Object.keys(entry)) if (k !== 'release' && k !== 'reason') throw new InputError(`${f}.${k}: unknown field; allow_eol entries take release, reason`);
+    const release = parseRelease(str(entry.release, `${f}.release`), `${f}.release`).potRelease;
+    const reason = str(entry.reason, `${f}.reason`).trim();
+    if (reason.length < 10) throw new InputError(`${f}.reason: '${reason}' is too short; say why this end-of-life release must still be built (who needs it)`);
+    out.set(release, reason);
+  });
+  return out;
+}
+
+/**
+ * One definition per release: the definition's `releases` or, when given, the repeated --release.
+ * `text`: the file's content when the caller has read it already (the CLI reads it asynchronously).
+ */
+export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string, text?: string): ImageDefinition[] {
   const projectRoot = root ?? findProjectRoot();
   const path = isAbsolute(file) ? file : resolve(projectRoot, file);
   if (!existsSync(path)) {
@@ -151,15 +195,27 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.version !== undefined ? '--tag' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
-  const fbsd = section(raw, 'freebsd');
-  const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
-  const parsedRelease = parseRelease(release, overrides.release !== undefined ? '--release' : 'freebsd.release');
+  const fbsd = section(raw, 'freebsd', ['release', 'releases', 'arch', 'allow_eol']);
+  const cliReleases = overrides.releases?.length ? overrides.releases : overrides.release !== undefined ? [overrides.release] : undefined;
+  const releases = (cliReleases ?? releaseList(fbsd)).map((r) => ({
+    text: r,
+    parsed: parseRelease(r, cliReleases ? '--release' : fbsd.releases !== undefined ? 'freebsd.releases' : 'freebsd.release'),
+  }));
+  const seen = new Set<string>();
+  for (const r of releases) {
+    if (seen.has(r.parsed.potRelease)) throw new InputError(`${cliReleases ? '--release' : 'freebsd.releases'}: ${r.parsed.potRelease} is listed twice; each release builds one image`);
+    seen.add(r.parsed.potRelease);
+  }
+  const allowed = eolAllowances(fbsd.allow_eol);
+  if (overrides.allowEol !== undefined && overrides.allowEol.trim().length < 10) {
+    throw new InputError(`--allow-eol: '${overrides.allowEol}' is too short; give the reason this end-of-life release must still be built (e.g. --allow-eol "jobs on 13.x clients still reference the 13_0 image")`);
+  }
   const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
   if (!(ARCHES as readonly string[]).includes(arch)) {
     throw new InputError(`${overrides.arch !== undefined ? '--arch' : 'freebsd.arch'}: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
   }
 
-  const flv = section(raw, 'flavours');
+  const flv = section(raw, 'flavours', ['source', 'install_dir', 'before', 'chain']);
   const sourceRel = overrides.flavourDir ?? str(flv.source, 'flavours.source', 'flavours');
   const source = resolve(projectRoot, sourceRel);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
@@ -175,7 +231,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const before = stringList(flv.before, 'flavours.before', ['fbsd-update']);
   const chain = resolveChain(flavour, source, flv.chain);
 
-  const pot = section(raw, 'pot');
+  const pot = section(raw, 'pot', ['network']);
   const network = overrides.network ?? str(pot.network, 'pot.network', 'public-bridge');
   if (network === 'alias' || network === 'private-bridge') {
     throw new InputError(`pot.network: '${network}' needs ${network === 'alias' ? 'a host address (pot create -i)' : 'a bridge (pot create -B)'}, which the build does not pass; use ${POT_NETWORKS.join(' or ')}`);
@@ -184,7 +240,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`pot.network: '${network}' is not a pot network type; use ${POT_NETWORKS.join(' or ')}`);
   }
 
-  const exp = section(raw, 'export');
+  const exp = section(raw, 'export', ['compression', 'output']);
   const levelText = overrides.compression ?? str(exp.compression, 'export.compression', '6');
   if (!/^[0-9]$/.test(levelText)) {
     throw new InputError(`export.compression: '${levelText}' is not an xz level; use a whole number from 0 to 9`);
@@ -200,15 +256,22 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
   // Both are printed (plan, logs): the shared URL parser refuses credentials in them (exit 2).
   if (publicUrl !== undefined) parseUrl(publicUrl, overrides.publicUrl !== undefined ? '--public-url' : 'publish.public_url', { schemes: ['http', 'https', 'file'] });
-  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--to' : 'publish.to');
+  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--publish-to' : 'publish.to');
 
-  const name = potName(flavour, arch, parsedRelease);
-  return {
+  return releases.map(({ text: release, parsed: parsedRelease }) => ({
     file: path,
     root: projectRoot,
     flavour,
     version,
-    freebsd: { release, potRelease: parsedRelease.potRelease, major: parsedRelease.major, minor: parsedRelease.minor, arch: arch as ImageDefinition['freebsd']['arch'] },
+    freebsd: {
+      release,
+      potRelease: parsedRelease.potRelease,
+      major: parsedRelease.major,
+      minor: parsedRelease.minor,
+      arch: arch as ImageDefinition['freebsd']['arch'],
+      requested: cliReleases ? 'explicit' as const : 'default' as const,
+      eolAllowance: overrides.allowEol?.trim() || allowed.get(parsedRelease.potRelease),
+    },
     flavours: { source, installDir, before, chain },
     pot: { network: network as PotNetwork },
     export: { compression: Number(levelText), output },
@@ -220,8 +283,8 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
       to: publishTo && !/^[a-z]+:\/\//.test(publishTo) ? resolve(projectRoot, publishTo) : publishTo,
       publicUrl,
     },
-    potName: name,
+    potName: potName(flavour, arch, parsedRelease),
     tag: version,
     ...(overrides.version !== undefined ? { versionSource: '--tag' } : {}),
-  };
+  }));
 }

@@ -6,8 +6,10 @@ import { UserError } from '../errors.js';
 import { auditFailureMessage, auditWarnings, pkgAuditArgs, runAudit, type AuditReport } from '../acceptance/audit.js';
 import { computeInputFingerprint, readLastPublished, type InputFingerprint, type LastPublished } from '../acceptance/input-fingerprint.js';
 import { diffManifests, formatDiff, pkgQueryArgs, queryPackages, writeManifest, PKG, type PackagesManifest } from '../acceptance/package-manifest.js';
-import { DEFAULT_FS_ROOT, POT, fsRootArgs, potRoot } from '../acceptance/pot-commands.js';
+import { POT } from '../pot/command.js';
+import { DEFAULT_FS_ROOT, configArgs, potRoot } from '../pot/config.js';
 import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/settings.js';
+import { RUNTIME_CHECK, runRuntimeCheck, runtimeCheckArgs } from '../acceptance/runtime-check.js';
 import { SmokeTestFailure, runSmokeTest, type SmokeTestResult } from '../acceptance/smoke-test.js';
 import { commandLine } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
@@ -129,11 +131,26 @@ async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
   }
 }
 
+/** In the built pot's root, without starting it: every installed program answers. */
+async function runtimeTask(ctx: BuildContext, task: Task): Promise<void> {
+  const summary = acceptanceSummary(ctx);
+  const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
+  const root = potRoot(fsRoot, ctx.definition.potName);
+  if (ctx.options.dryRun) {
+    ctx.note(`${commandLine('chroot', runtimeCheckArgs(root))}   # python imports synapse and ldap_auth_provider, nginx -v, acme.sh --version`);
+    return;
+  }
+  const lines = await runRuntimeCheck(ctx.runner, root, ctx.definition.freebsd.potRelease);
+  summary.runtime = lines;
+  task.output = lines.map((l) => `ok ${l.origin}: ${l.detail}`).join('\n');
+  ctx.note(`# runtime check (${RUNTIME_CHECK}): ${lines.length} programs answered`);
+}
+
 async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
   const s = state(ctx);
   const summary = acceptanceSummary(ctx);
   if (!s.inputs) await checkInputs(ctx);
-  const fsRoot = (await ctx.runner.run(POT, fsRootArgs(), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
+  const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
   const root = potRoot(fsRoot, ctx.definition.potName);
 
   if (ctx.options.dryRun) {
@@ -198,6 +215,11 @@ export function reuseCheckTask(): ListrTask<BuildContext> {
 /** Between `pot snapshot` and `pot export`: boot a clone, list and audit its packages. */
 export function acceptanceTasks(): ListrTask<BuildContext>[] {
   return [
+    {
+      title: 'Runtime check: the installed programs run on the jail\'s userland',
+      task: (ctx, task) => runtimeTask(ctx, task),
+      rendererOptions: keep,
+    },
     {
       title: 'Smoke test: boot a throwaway clone of the image',
       task: (ctx, task) => smokeTask(ctx, task),

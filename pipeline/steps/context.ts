@@ -1,5 +1,6 @@
 // The state shared by the build's listr2 tasks. Each step module in this
 // folder returns titled tasks (np-style: `enabled`/`skip`) that read and fill it.
+import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 import type { CommandRunner } from '../runner/types.js';
 
@@ -62,6 +63,8 @@ export interface BuildContext {
   interrupted?: string;
   /** Final artifact paths that existed before this build started (never deleted by its cleanup). */
   preexisting?: string[];
+  /** The release's place in FreeBSD's lifecycle on the build date (admitted before the build started). */
+  lifecycle?: Lifecycle;
 }
 
 /** `<output>/<pot>_<tag>.*` */

@@ -2,7 +2,7 @@
 // and reported together, each problem with the command that fixes it. Every
 // probe is an external command through ctx.runner, so --dry-run shows them as
 // the plan and tests answer them with stand-ins on PATH.
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
@@ -13,12 +13,28 @@ import { potTooOld, potVersion } from '../pot/version.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
+import { buildDate, newerMinor } from '../definition/lifecycle.js';
+import { onHost } from '../freebsd/base-release.js';
 import {
-  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf,
-  parseDfAvail, parseUname, parseZfsAvail,
+  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, formatBytes, knownReleases, majorOf,
+  parseDfAvail, parseUname, parseZfsAvail, resolvConfProblem,
 } from './host-checks.js';
+import { beforeFlavours } from './pot-steps.js';
+import { checkBase, checkPackageRepository, checkRepositoryName } from './release-checks.js';
 
 interface Problem { what: string; fix: string }
+
+/**
+ * Not an error: this release came from the definition's list and the builder cannot
+ * run it (a jail's major newer than the host's). The build of this release ends with
+ * exit 0 and a note; the others go on.
+ */
+export class ReleaseSkipped extends UserError {
+  constructor(message: string) {
+    super(message, 0);
+    this.name = 'ReleaseSkipped';
+  }
+}
 
 /** Final artifact paths a build must not overwrite (the build log is rewritten, it is not an artifact). */
 export function finalArtifactPaths(a: ArtifactPaths): string[] {
@@ -46,10 +62,18 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     say(`warning: ${oneLine(error)}`);
   }
 
-  const eol = eolWarning(d.freebsd.major, d.freebsd.minor);
-  if (eol) {
-    ctx.warnings.push(eol);
-    say(`warning: ${eol}`);
+  // The release on the build date (admitted before the build; here it is shown and warned about).
+  const life = ctx.lifecycle;
+  if (life) {
+    ctx.note(`# ${life.note}`);
+    say(life.note);
+    const warn = (w: string) => { ctx.warnings.push(w); say(`warning: ${w}`); };
+    if (life.status === 'near-end') warn(life.note);
+    if (life.status === 'end-of-life') {
+      warn(`BUILDING FreeBSD ${d.freebsd.potRelease} PAST ITS END OF LIFE (${life.eol}): no security fixes since; allowed because: ${d.freebsd.eolAllowance}`);
+    }
+    const newer = newerMinor(d.freebsd.potRelease, buildDate());
+    if (newer && life.status !== 'end-of-life') say(`note: FreeBSD ${newer} is out; a Nomad client on ${d.freebsd.major}.x runs it (freebsd.releases)`);
   }
 
   // 1. The host: FreeBSD, the image's architecture, a kernel at least as new as the jail's release.
@@ -65,8 +89,11 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       add(`the builder is ${host.machine} but the image is ${d.freebsd.arch}`, `build on an ${d.freebsd.arch} builder or pass --arch ${host.machine}`);
     }
     if (majorOf(host.release) < d.freebsd.major) {
-      add(`the builder runs FreeBSD ${host.release} but the image is ${d.freebsd.potRelease} (a jail cannot run a newer release than its host)`,
-        `build on a FreeBSD ${d.freebsd.major}.x builder or pass --release ${majorOf(host.release)}.x`);
+      const why = `the builder runs FreeBSD ${host.release}, and a jail cannot run a newer major (${d.freebsd.potRelease}) than its host`;
+      if (d.freebsd.requested === 'default') {
+        throw new ReleaseSkipped(`${why}; build it on a FreeBSD ${d.freebsd.major}.x builder`);
+      }
+      add(why, `build it on a FreeBSD ${d.freebsd.major}.x builder (CI: the release workflow's matrix)`);
     }
   }
 
@@ -85,6 +112,9 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       const tooOld = potTooOld(version);
       if (!dry && tooOld) add(tooOld, 'pkg upgrade pot');
     }
+    // pot refuses every sub-command while its group is missing (common.sh _conf_check).
+    const group = await runner.run('getent', ['group', 'pot'], { allowFailure: true });
+    if (!dry && group.exitCode !== 0) add("the group 'pot' is missing (pot refuses to run without it)", 'pw groupadd pot');
     const config = dry ? {} : await readPotConfig(runner, 'zfs_root');
     const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : config.value;
     if (dry) {
@@ -131,8 +161,31 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     }
   }
 
+  // 5b. The release itself: its base (cached with the MANIFEST's sha256, or downloadable), the
+  //     repository name its pkg.conf uses, and its package repository with every origin.
+  await checkBase(ctx, add);
+  await checkRepositoryName(ctx, add);
+  await checkPackageRepository(ctx, add);
+
+  // 5c. DNS inside the jail: with a bridge network the jail gets the host's resolv.conf, where
+  //     127.0.0.1 is the jail's own loopback, so pkg cannot resolve anything in it.
+  if (d.pot.network !== 'inherit') {
+    if (dry) ctx.note('grep ^nameserver /etc/resolv.conf   # a resolver the jail can reach (not 127.0.0.1/::1)');
+    else {
+      let text = '';
+      try {
+        text = readFileSync(onHost('/etc/resolv.conf'), 'utf8');
+      } catch {
+        text = '';
+      }
+      const problem = resolvConfProblem(text);
+      if (problem) add(problem.what, problem.fix);
+    }
+  }
+
   // 6. Stock flavours our chain starts with (pot ships fbsd-update in its flavour folder).
-  for (const stock of d.flavours.before) {
+  for (const stock of beforeFlavours(ctx)) {
+    if (existsSync(join(d.flavours.source, `${stock}.sh`)) || existsSync(join(d.flavours.source, stock))) continue; // ours: staged with the chain
     const path = join(d.flavours.installDir, stock);
     if (dry) ctx.note(`test -e ${path} -o -e ${path}.sh`);
     else if (!existsSync(path) && !existsSync(`${path}.sh`)) {

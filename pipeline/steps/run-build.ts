@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
+import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { ExecaRunner } from '../runner/execa-runner.js';
 import { InterruptibleRunner } from '../runner/interruptible-runner.js';
@@ -15,8 +16,9 @@ import { cleanupTask } from './cleanup.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from './context.js';
 import { exportTask } from './export-step.js';
 import { createTask, snapshotTask } from './pot-steps.js';
-import { finalArtifactPaths, preflightTask } from './preflight.js';
+import { ReleaseSkipped, finalArtifactPaths, preflightTask } from './preflight.js';
 import { publishTasks } from './publish-tasks.js';
+import { preseedTask } from './release-checks.js';
 import { signTasks } from './sign-tasks.js';
 import { stageFlavoursTask } from './stage-flavours.js';
 
@@ -26,6 +28,8 @@ export interface BuildIo {
   env: NodeJS.ProcessEnv;
   /** Replace the runner (tests; later a remote builder). Default: ExecaRunner logging to the build log. */
   runner?: CommandRunner;
+  /** The release's lifecycle verdict (admitReleases); preflight shows it and warns near the end. */
+  lifecycle?: Lifecycle;
 }
 
 /** The build's steps in their fixed order; the three seams belong to other issues. */
@@ -33,6 +37,7 @@ export function buildTasks(): ListrTask<BuildContext>[] {
   return [
     preflightTask(),
     reuseCheckTask(),
+    preseedTask(),
     stageFlavoursTask(),
     createTask(),
     snapshotTask(),
@@ -119,11 +124,19 @@ export interface BuildResult {
   error?: string;
   /** Set when the build stopped because nothing changed since the last published tag (exit 0, nothing built). */
   unchanged?: string;
+  /** Set when this release came from the definition's list and the builder cannot run it (exit 0, nothing built). */
+  skipped?: string;
 }
 
 /** The InputsUnchanged stop, wherever instrument() wrapped it. */
 function unchangedStop(error: unknown): InputsUnchanged | undefined {
   for (let e = error; e instanceof Error; e = e.cause) if (e instanceof InputsUnchanged) return e;
+  return undefined;
+}
+
+/** The ReleaseSkipped stop, wherever instrument() wrapped it. */
+function skippedStop(error: unknown): ReleaseSkipped | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof ReleaseSkipped) return e;
   return undefined;
 }
 
@@ -158,6 +171,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
     potCreated: false,
     summary: {},
     durations: {},
+    lifecycle: io.lifecycle,
     preexisting: options.dryRun ? [] : [...finalArtifactPaths(artifacts), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
   };
 
@@ -201,6 +215,11 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
 
   let code = 0;
   let message: string | undefined;
+  const skip = skippedStop(error);
+  if (skip && !cleanupError) {
+    if (base instanceof ExecaRunner) base.log(`\n# skipped: ${skip.message}\n`);
+    return { code: 0, ctx, plan: plan?.lines, skipped: skip.message };
+  }
   const stop = unchangedStop(error);
   if (stop && !cleanupError) {
     if (base instanceof ExecaRunner) base.log(`\n# nothing built: ${stop.message}\n`);
@@ -224,12 +243,14 @@ export function summaryOf(result: BuildResult): Record<string, unknown> {
   return {
     ok: result.code === 0,
     ...(result.unchanged ? { unchanged: true, message: result.unchanged } : {}),
+    ...(result.skipped ? { skipped: true, message: result.skipped } : {}),
     ...(result.error ? { error: result.error, failedStep: ctx.failedStep } : {}),
     dryRun: ctx.options.dryRun,
     pot: d.potName,
     tag: d.tag,
     release: d.freebsd.potRelease,
     arch: d.freebsd.arch,
+    ...(ctx.lifecycle ? { lifecycle: { status: ctx.lifecycle.status, eol: ctx.lifecycle.eol, ...(d.freebsd.eolAllowance ? { allowedBecause: d.freebsd.eolAllowance } : {}) } } : {}),
     ...ctx.summary,
     buildLog: ctx.options.dryRun ? undefined : ctx.artifacts.buildLog,
     durationsMs: ctx.durations,

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
+import { beforeFlavours } from './pot-steps.js';
 
 export interface StageResult { copied: string[]; unchanged: string[]; removed: string[] }
 
@@ -94,7 +95,9 @@ export function stageFlavoursTask(): ListrTask<BuildContext> {
     task: (ctx, task) => {
       const { source, installDir, chain } = ctx.definition.flavours;
       task.title = `stage flavours into ${installDir}`;
-      const r = stageFlavours(source, installDir, chain, (l) => ctx.note(l), ctx.options.dryRun);
+      // Flavours before the chain that the project ships itself (the end-of-life update flavour) go too.
+      const own = beforeFlavours(ctx).filter((f) => flavourFiles(source, f).length > 0);
+      const r = stageFlavours(source, installDir, [...own, ...chain], (l) => ctx.note(l), ctx.options.dryRun);
       task.output = `${r.copied.length} copied, ${r.unchanged.length} unchanged${r.removed.length ? `, ${r.removed.length} stale removed` : ''}`;
     },
   };

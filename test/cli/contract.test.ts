@@ -49,7 +49,7 @@ writeFileSync(message, 'hello\n');
 /** Per command: an argument list naming a missing file, one with a bad value, one that succeeds with --json. */
 const CASES: Record<string, { missingFile: string[]; badValue: string[]; json?: string[] }> = {
   build: { missingFile: ['--definition', missing], badValue: ['--dry-run', '--arch', 'sparc64'] },
-  plan: { missingFile: ['--definition', missing], badValue: ['--compression', '12'], json: ['--release', '14.3'] },
+  plan: { missingFile: ['--definition', missing], badValue: ['--compression', '12'], json: ['--release', '14.5'] },
   hash: { missingFile: [missing], badValue: ['--level', '3', message], json: [message] },
   keygen: {
     missingFile: ['--public-key', join(missing, 'k.pub'), '--secret-key', join(missing, 'k.sec'), '--no-passphrase'],
@@ -164,7 +164,7 @@ describe('every command keeps the contract', () => {
   }
 
   it('old option names still work, with a warning naming the new one', async () => {
-    const r = await inProcess(['plan', '--version', '0.11.0', '--publish-to', join(dir, 'r'), '--release', '14.3', '--json']);
+    const r = await inProcess(['plan', '--version', '0.11.0', '--publish-to', join(dir, 'r'), '--release', '14.5', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: --version is deprecated; use --tag/);
     assert.match(r.stderr, /warning: --publish-to is deprecated; use --to/);

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { jailUnavailable } from './jail.js';
 
 const skip = jailUnavailable();
-const ORIGINS = ['net-im/py-matrix-synapse', 'net/py-matrix-synapse-ldap3', 'www/nginx', 'security/acme.sh'];
+const ORIGINS = ['net-im/py-matrix-synapse', 'net/py-matrix-synapse-ldap3', 'databases/py-psycopg2', 'www/nginx', 'security/acme.sh'];
 // pot runs only these sub-commands from a command file and ignores the rest.
 const POT_COMMANDS = new Set(['add-dep', 'set-attribute', 'copy-in', 'copy-in-flv', 'mount-in', 'set-rss', 'export-ports', 'set-cmd', 'set-env']);
 
@@ -116,7 +116,14 @@ describe('flavour build script (matrix-synapse-nomad.sh)', { skip }, () => {
   it('PKG_BRANCH=latest switches the repository to latest', async () => {
     const b = await build({ PKG_BRANCH: 'latest' });
     assert.equal(b.code, 0, b.stderr);
-    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf'), 'utf8'), /\/latest"/);
+    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf'), 'utf8'), /^FreeBSD: \{ url: "pkg\+https:\/\/pkg\.FreeBSD\.org\/\$\{ABI\}\/latest" \}$/m);
+  });
+
+  it('PKG_BRANCH=latest on 15.x overrides the repository the base names, FreeBSD-ports', async () => {
+    const b = await build({ PKG_BRANCH: 'latest', STANDIN_BASE_PKG_REPOSITORY: 'FreeBSD-ports' });
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD-ports.conf'), 'utf8'), /^FreeBSD-ports: \{ url: ".*\/latest" \}$/m);
+    assert.ok(!existsSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf')), 'no second repository named FreeBSD');
   });
 
   it('a package missing from the repository fails the build in the install step', async () => {

@@ -2,11 +2,12 @@
 // publish the image described by image/image.yaml; --dry-run prints the plan.
 import { writeFileSync } from 'node:fs';
 import { boolArg, printJson, stringArg, type Command, type ParsedArgs } from '../command.js';
-import { checkRepositoryFolder, cliPath, definitionOf } from '../inputs.js';
+import { checkRepositoryFolder, cliPath, definitionText } from '../inputs.js';
 import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { UserError } from '../../errors.js';
 import { formatPlan } from '../../runner/plan-runner.js';
-import { DEFAULT_DEFINITION } from '../../definition/load.js';
+import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
+import { admitReleases, buildDate } from '../../definition/lifecycle.js';
 import type { DefinitionOverrides } from '../../definition/types.js';
 import type { BuildOptions } from '../../steps/context.js';
 import { runBuild, summaryOf, type BuildResult } from '../../steps/run-build.js';
@@ -14,7 +15,8 @@ import type { ParseArgsConfig } from 'node:util';
 
 export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   definition: { type: 'string' },
-  release: { type: 'string' },
+  release: { type: 'string', multiple: true },
+  'allow-eol': { type: 'string' },
   arch: { type: 'string' },
   tag: { type: 'string' },
   output: { type: 'string' },
@@ -25,8 +27,8 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   'secret-key': { type: 'string' },
   'public-key': { type: 'string' },
   to: { type: 'string' },
-  'public-url': { type: 'string' },
   create: { type: 'boolean' },
+  'public-url': { type: 'string' },
   'dry-run': { type: 'boolean' },
   keep: { type: 'boolean' },
   'require-signature': { type: 'boolean' },
@@ -42,7 +44,10 @@ ${name === 'plan' ? 'Print the plan of a build: the commands it would run, group
 
 image definition (each overrides image/image.yaml):
   --definition FILE          the image definition (default ${DEFAULT_DEFINITION})
-  --release N.M              FreeBSD release, e.g. 13.0 or 14.3 (names the pot: ...-14_3)
+  --release N.M              FreeBSD release, e.g. 14.5 (names the pot: ...-14_5); repeat it to
+                             build several; default: freebsd.releases (one image each)
+  --allow-eol REASON         build a release past its end of life anyway (base from FreeBSD's
+                             archive, the project's update flavour, loud warnings)
   --arch amd64|arm64         architecture
   --tag X.Y.Z                image version = export tag (semver)
   --output DIR               where the artifacts and the build log go
@@ -66,7 +71,8 @@ ${name === 'plan' ? '' : '  --dry-run                  print the plan instead of
 function overridesOf(args: ParsedArgs): DefinitionOverrides {
   const publishTo = stringArg(args, 'to');
   return {
-    release: stringArg(args, 'release'),
+    releases: (args.values.release as string[] | undefined) ?? undefined,
+    allowEol: stringArg(args, 'allow-eol'),
     arch: stringArg(args, 'arch'),
     version: stringArg(args, 'tag'),
     output: cliPath(stringArg(args, 'output')),
@@ -103,9 +109,19 @@ function releaseSummary(result: BuildResult, totalMs: number): ReleaseSummary {
   };
 }
 
+/** summaryOf plus the release summary (a real build) or the plan by step (a dry run). */
+function jsonOf(result: BuildResult, options: BuildOptions, totalMs: number): Record<string, unknown> {
+  return { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { release: releaseSummary(result, totalMs) }) };
+}
+
 export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Promise<number> {
   const started = Date.now();
-  const definition = await definitionOf(args, overridesOf(args));
+  const file = cliPath(stringArg(args, 'definition')) ?? DEFAULT_DEFINITION;
+  // Read asynchronously: a signal while a slow source is read stops the command.
+  const text = await definitionText(args);
+  const definitions = loadDefinitions(file, overridesOf(args), undefined, text);
+  // Every requested release is judged on the build date before anything runs (exit 2 for end of life).
+  const verdicts = admitReleases(definitions, buildDate());
   const options: BuildOptions = {
     dryRun: forceDryRun || boolArg(args, 'dry-run'),
     keep: boolArg(args, 'keep'),
@@ -118,39 +134,67 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
     noPublish: boolArg(args, 'no-publish'),
   };
   // A mistyped repository folder is refused now, not created after an hour of building.
-  if (!options.dryRun && !options.noPublish && definition.publish.to) {
-    const folder = await checkRepositoryFolder(definition.publish.to, boolArg(args, 'create'), false);
-    if (folder === 'will be created') process.stderr.write(`note: the repository folder ${definition.publish.to} does not exist yet: publishing will create it\n`);
+  const publishTo = definitions[0]?.publish.to;
+  if (!options.dryRun && !options.noPublish && publishTo) {
+    const folder = await checkRepositoryFolder(publishTo, boolArg(args, 'create'), false);
+    if (folder === 'will be created') process.stderr.write(`note: the repository folder ${publishTo} does not exist yet: publishing will create it\n`);
   }
-  const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env });
-  const { ctx } = result;
-
-  for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (result.unchanged) {
-    // Nothing was built: say why on stdout, write no summary file (there is no image to describe).
-    if (options.json) printJson(summaryOf(result));
-    else process.stdout.write(`nothing built: ${result.unchanged}\n`);
-    return 0;
+  const results: BuildResult[] = [];
+  for (const definition of definitions) {
+    const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env, lifecycle: verdicts.get(definition.freebsd.potRelease) });
+    results.push(result);
+    report(result, options, Date.now() - started);
+    // Ctrl-C or a failure stops the run: the next release would meet the same builder (CI builds each release in its own job).
+    if (result.ctx.interrupted || result.code !== 0) break;
   }
-  const release = releaseSummary(result, Date.now() - started);
+  const summaries = results.map((r) => jsonOf(r, options, Date.now() - started));
   if (options.json) {
-    const summary = { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { release }) };
-    printJson(summary);
-    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(summary, null, 2)}\n`);
-  } else if (result.planSteps && result.code === 0) {
-    process.stdout.write(`${formatPlan(result.planSteps, `A build of ${definition.potName} ${definition.tag}`)}\n`);
-  } else if (result.code === 0) {
-    process.stdout.write(`built ${ctx.artifacts.xz}\n${formatSummary('summary', release)}\n`);
+    printJson(results.length === 1 ? summaries[0] : { ok: results.every((r) => r.code === 0), builds: summaries });
   }
-  if (result.code !== 0) {
-    // With --json the document above already carries the error; the one line goes to stderr.
+  if (results.length > 1) {
+    for (const r of results) process.stderr.write(`${r.ctx.definition.freebsd.potRelease}: ${outcome(r)}\n`);
+  }
+  const failed = results.find((r) => r.code !== 0);
+  if (failed) {
+    const done = results.filter((r) => r !== failed).map((r) => r.ctx.definition.freebsd.potRelease);
+    const left = definitions.slice(results.length).map((d) => d.freebsd.potRelease);
+    const message = `${failed.error ?? 'build failed'}${done.length ? ` (FreeBSD ${failed.ctx.definition.freebsd.potRelease}; ${done.join(', ')} done before)` : ''}${left.length ? `; not attempted: ${left.join(', ')}` : ''}`;
+    // With --json the document above carries the error; the one line goes to stderr.
     if (options.json) {
-      process.stderr.write(`pot-image: ${result.error ?? 'build failed'}\n`);
-      return result.code;
+      process.stderr.write(`pot-image: ${message}\n`);
+      return failed.code;
     }
-    throw new UserError(result.error ?? 'build failed', result.code);
+    throw new UserError(message, failed.code);
   }
   return 0;
+}
+
+function outcome(r: BuildResult): string {
+  if (r.skipped) return `skipped (${r.skipped})`;
+  if (r.unchanged) return `nothing built (${r.unchanged})`;
+  if (r.code !== 0) return `failed: ${r.error ?? 'build failed'}`;
+  return r.plan ? 'planned' : `built ${r.ctx.artifacts.xz}`;
+}
+
+function report(result: BuildResult, options: BuildOptions, totalMs: number): void {
+  const { ctx } = result;
+  for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (result.skipped) {
+    if (!options.json) process.stdout.write(`skipped FreeBSD ${ctx.definition.freebsd.potRelease}: ${result.skipped}\n`);
+    return;
+  }
+  if (result.unchanged) {
+    // Nothing was built: say why on stdout, write no summary file (there is no image to describe).
+    if (!options.json) process.stdout.write(`nothing built: ${result.unchanged}\n`);
+    return;
+  }
+  if (options.json) {
+    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(jsonOf(result, options, totalMs), null, 2)}\n`);
+  } else if (result.planSteps && result.code === 0) {
+    process.stdout.write(`${formatPlan(result.planSteps, `A build of ${ctx.definition.potName} ${ctx.definition.tag}`)}\n`);
+  } else if (result.code === 0) {
+    process.stdout.write(`built ${ctx.artifacts.xz}\n${formatSummary('summary', releaseSummary(result, totalMs))}\n`);
+  }
 }
 
 const command: Command = {

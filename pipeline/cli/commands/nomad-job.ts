@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { boolArg, printJson, stringArg } from '../command.js';
 import { cliPath, definitionOf, requireFile } from '../inputs.js';
-import { DEFAULT_DEFINITION } from '../../definition/load.js';
+import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
 import { checkJobFile, renderJobFor, writeJobFile } from '../../nomad/job-file.js';
 import { readParamsFile } from '../../nomad/params-file.js';
 
@@ -20,7 +20,8 @@ const command: Command = {
     '',
     '  --public-url URL    the URL clients import from (default: publish.public_url)',
     '  --tag TAG           image tag (default: the definition version)',
-    '  --release R         FreeBSD release of the image, e.g. 14.3 (default: freebsd.release)',
+    '  --release R         FreeBSD release of the image, e.g. 15.1 (default: the first of freebsd.releases);',
+    '                      choose the one your Nomad clients run (image/README.md)',
     '  --datacenter DC     Nomad datacenter, repeatable (default: dc1)',
     '  --params FILE       KEY=VALUE lines of image parameters (secrets stay out: they',
     '                      come from the Nomad Variable nomad/jobs/matrix-synapse)',
@@ -55,6 +56,10 @@ const command: Command = {
   async run(args) {
     const release = stringArg(args, 'release');
     const definition = await definitionOf(args, release ? { release } : {});
+    if (!release) {
+      const others = loadDefinitions(definition.file).slice(1).map((d) => d.freebsd.potRelease);
+      if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
+    }
     const repoUrl = stringArg(args, 'public-url');
     const tag = stringArg(args, 'tag');
 
