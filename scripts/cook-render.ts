@@ -3,13 +3,17 @@
 // Preview what the image's cook makes of a set of parameters, on Linux: the
 // flavour script builds the image into a throwaway root (scripts/jail-sandbox.sh,
 // FreeBSD-only tools replaced by the stand-ins in test/stand-ins/), then the
-// real cook runs in a fresh clone of it with the parameters and `-r` (render
-// only: nothing is started). DIR receives the jail's tree at its real paths
-// (DIR/usr/local/etc/matrix-synapse/homeserver.yaml, DIR/mnt/…, DIR/var/log/cook.log)
-// and the command exits with cook's exit code. The image tests use the same
-// functions. Needs root (mount namespace + overlay).
+// real cook runs in a fresh clone of it with `-r` (render only: nothing is
+// started). FILE is laid in byte for byte as cook's parameter file,
+// /secrets/matrix-synapse.env (what the Nomad job's template renders), and the
+// jail's environment holds no parameter: cook itself reads FILE with its own
+// rules (unknown names, names given twice, `<no value>`, malformed lines), so a
+// preview never passes where the job would fail. DIR receives the jail's tree
+// at its real paths (DIR/usr/local/etc/matrix-synapse/homeserver.yaml, DIR/mnt/…,
+// DIR/var/log/cook.log) and the command exits with cook's exit code. The image
+// tests use the same functions. Needs root (mount namespace + overlay).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,26 +24,15 @@ export const STAND_INS = join(PROJECT_ROOT, 'test', 'stand-ins');
 export const FLAVOUR = 'matrix-synapse-nomad';
 export const FLAVOURS = join(PROJECT_ROOT, 'flavours');
 
+/** cook's parameter file, relative to the jail's root (params.sh: PARAMS_FILE). */
+export const PARAMS_FILE_IN_JAIL = 'secrets/matrix-synapse.env';
+/** Where the Nomad job's `copy` puts the control user's key (params.sh: AUTHKEY_SOURCE). */
+const AUTHKEY_PROBLEM = /CONTROLUSER=true needs the control user's public key/;
+
 export interface RunResult { code: number; stdout: string; stderr: string }
 
 export class CookRenderError extends Error {
   constructor(message: string, readonly exitCode: number) { super(message); }
-}
-
-/** KEY=VALUE per line; the value is everything after the first `=`, taken literally. */
-export function parseEnvFile(text: string, name = 'env file'): Record<string, string> {
-  const env: Record<string, string> = {};
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '' || line.startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const key = eq < 0 ? line : line.slice(0, eq);
-    if (eq < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new CookRenderError(`${name} line ${index + 1}: expected KEY=VALUE with KEY made of letters, digits and _`, 2);
-    }
-    env[key] = line.slice(eq + 1);
-  });
-  return env;
 }
 
 export interface JailRun {
@@ -149,6 +142,8 @@ export interface CookRun {
   mntReadOnly?: boolean;
   /** Becomes /root/importauthkey (what the job's `copy` puts there). */
   authKey?: string;
+  /** Laid in byte for byte as cook's parameter file, /secrets/matrix-synapse.env (the job's template output). */
+  paramsFile?: string;
   /** Extra trees laid over the image (e.g. a previous run's tree, to restart that clone). */
   seeds?: string[];
   /** Start something else than cook itself (e.g. a tinirc that execs cook); flags are then ignored. */
@@ -172,6 +167,11 @@ export async function runCook(run: CookRun): Promise<RunResult> {
       mkdirSync(join(extra, 'root'), { recursive: true });
       copyFileSync(run.authKey, join(extra, 'root', 'importauthkey'));
       chmodSync(join(extra, 'root', 'importauthkey'), 0o600);
+    }
+    if (run.paramsFile !== undefined) {
+      mkdirSync(join(extra, PARAMS_FILE_IN_JAIL, '..'), { recursive: true });
+      copyFileSync(run.paramsFile, join(extra, PARAMS_FILE_IN_JAIL));
+      chmodSync(join(extra, PARAMS_FILE_IN_JAIL), 0o600);
     }
     const flags = [...(run.renderOnly === false ? [] : ['-r']), ...(run.flags ?? [])];
     return await runInJail({
@@ -220,19 +220,26 @@ async function main(argv: string[]): Promise<number> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
     throw new CookRenderError('cook:render needs root on Linux (it uses a mount namespace); run it with sudo', 1);
   }
-  let text: string;
-  try { text = readFileSync(args.envFile, 'utf8'); } catch {
+  if (!isReadableFile(args.envFile)) {
     throw new CookRenderError(`cannot read --env ${args.envFile}; give a file with one KEY=VALUE per line`, 2);
   }
-  if (args.authKey && !existsSync(args.authKey)) throw new CookRenderError(`--authkey ${args.authKey} does not exist`, 2);
-  const env = parseEnvFile(text, args.envFile);
+  if (args.authKey && !isReadableFile(args.authKey)) throw new CookRenderError(`cannot read --authkey ${args.authKey}; give the control user's public key file`, 2);
   checkOut(args.out);
+  // No parameter in the environment: cook reads them all from its parameter file, with its own rules.
   const result = await runCook({
     out: resolve(args.out), mnt: args.mnt ? resolve(args.mnt) : undefined,
-    authKey: args.authKey, env, flags: args.flags, echo: true,
+    authKey: args.authKey, paramsFile: args.envFile, env: {}, flags: args.flags, echo: true,
   });
+  if (!args.authKey && AUTHKEY_PROBLEM.test(result.stdout + result.stderr)) {
+    // cook names the job's `copy`; in this preview the key comes from --authkey.
+    process.stderr.write('cook:render: CONTROLUSER=true: give the control user\'s public key with --authkey FILE (in the job, its copy puts it at /root/importauthkey)\n');
+  }
   process.stderr.write(`cook:render: cook exited ${result.code}; the jail's tree is in ${resolve(args.out)}\n`);
   return result.code;
+}
+
+function isReadableFile(path: string): boolean {
+  try { return statSync(path).isFile() && (accessSync(path, constants.R_OK), true); } catch { return false; }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

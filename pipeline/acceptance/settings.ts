@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { unknownKeyMessage } from '../definition/keys.js';
 import { InputError } from '../errors.js';
 
 /** One accepted vulnerability: the audit does not fail on it until `expires`. */
@@ -59,7 +60,7 @@ function mapping(value: unknown, field: string): Raw {
 function onlyKeys(raw: Raw, allowed: readonly string[], field: string): void {
   for (const key of Object.keys(raw)) {
     if (!allowed.includes(key)) {
-      throw new InputError(`${field}.${key}: unknown field; allowed: ${allowed.join(', ')}`);
+      throw new InputError(unknownKeyMessage(field, key, allowed));
     }
   }
 }

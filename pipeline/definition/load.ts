@@ -1,12 +1,13 @@
 // Reads image/image.yaml, applies command-line overrides and validates every
 // field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isScalar, parseDocument, visit } from 'yaml';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isScalar, parseDocument, visit, type Document } from 'yaml';
 import semver from 'semver';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { parseUrl } from '../input/urls.js';
 import { parseTarget } from '../repository/open-target.js';
+import { checkDefinitionKeys } from './keys.js';
 import { parseRelease, potName } from './pot-name.js';
 import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
 
@@ -20,6 +21,10 @@ const CHAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*(\+[0-9]+)?$/;
  * (not 13) and `version: 1.10` must be reported as '1.10', not 1.1.
  */
 export function parseDefinitionYaml(text: string): unknown {
+  return definitionDocument(text).toJS();
+}
+
+function definitionDocument(text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(doc.errors[0]!.message);
   visit(doc, {
@@ -27,7 +32,7 @@ export function parseDefinitionYaml(text: string): unknown {
       if (isScalar(node) && typeof node.value === 'number' && typeof node.source === 'string') node.value = node.source;
     },
   });
-  return doc.toJS();
+  return doc;
 }
 
 /** The project root: the nearest folder above `from` holding package.json. */
@@ -42,6 +47,12 @@ export function findProjectRoot(from = process.cwd()): string {
 }
 
 type Raw = Record<string, unknown>;
+
+/** The file as the user would type it: relative to where they are when that is shorter. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
 
 /** A mapping section; with `known`, a misspelt field (e.g. freebsd.relase) is an error, not silently ignored. */
 function section(raw: Raw, key: string, known?: readonly string[]): Raw {
@@ -109,8 +120,8 @@ export function resolveChain(flavour: string, sourceDir: string, declared: unkno
 }
 
 /** The definition for one release: `overrides.release`, else the first of the definition's releases. */
-export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition {
-  return loadDefinitions(file, overrides, root)[0]!;
+export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string, text?: string): ImageDefinition {
+  return loadDefinitions(file, overrides, root, text)[0]!;
 }
 
 /** The list under freebsd.releases (or the single freebsd.release), each entry validated. */
@@ -144,21 +155,35 @@ function eolAllowances(value: unknown): Map<string, string> {
   return out;
 }
 
-/** One definition per release: the definition's `releases` or, when given, the repeated --release. */
-export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition[] {
+/**
+ * One definition per release: the definition's `releases` or, when given, the repeated --release.
+ * `text`: the file's content when the caller has read it already (the CLI reads it asynchronously).
+ */
+export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string, text?: string): ImageDefinition[] {
   const projectRoot = root ?? findProjectRoot();
   const path = isAbsolute(file) ? file : resolve(projectRoot, file);
   if (!existsSync(path)) {
     throw new InputError(`image definition '${path}' does not exist; pass --definition FILE or run from the project folder`);
   }
   let raw: Raw;
+  let doc: Document;
+  if (text === undefined) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new InputError(`cannot read the image definition '${path}' (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}); pass --definition FILE`);
+    }
+  }
   try {
-    const parsed = parseDefinitionYaml(readFileSync(path, 'utf8'));
+    doc = definitionDocument(text);
+    const parsed = doc.toJS() as unknown;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a mapping');
     raw = parsed as Raw;
   } catch (error) {
     throw new InputError(`image definition '${path}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
+  // Before any field is read: a misspelt key (sing:, publsh:, freebsd.relase) is refused, never ignored.
+  checkDefinitionKeys(doc, text, shownPath(path));
 
   const flavour = str(raw.flavour, 'flavour');
   if (!FLAVOUR_NAME.test(flavour)) {
@@ -167,7 +192,7 @@ export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: De
 
   const version = overrides.version ?? str(raw.version, 'version');
   if (semver.valid(version) !== version) {
-    throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
+    throw new InputError(`${overrides.version !== undefined ? '--tag' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
   const fbsd = section(raw, 'freebsd', ['release', 'releases', 'arch', 'allow_eol']);
@@ -260,5 +285,6 @@ export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: De
     },
     potName: potName(flavour, arch, parsedRelease),
     tag: version,
+    ...(overrides.version !== undefined ? { versionSource: '--tag' } : {}),
   }));
 }

@@ -35,6 +35,8 @@ export interface ImageDefinition {
   potName: string;
   /** The export tag: the version. */
   tag: string;
+  /** Where the version came from when not the file (the command line's --tag), for messages. */
+  versionSource?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 // The one URL parser for every URL a command takes (--to, --url, --public-url,
-// --repo-url, publish.public_url): credentials never belong in one, because URLs
+// nomad-job --public-url, publish.public_url): credentials never belong in one, because URLs
 // are printed in logs, errors, JSON results and job files. It refuses them on
 // input, and showUrl() strips them from anything printed that did not come
 // through here (a redirect target, a URL in a message from elsewhere).

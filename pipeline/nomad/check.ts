@@ -11,7 +11,7 @@ import { driverEntryProblem } from './host-paths.js';
 export interface JobExpectations {
   potName: string;
   tag: string;
-  /** When known (--repo-url or publish.public_url), config.image must name it. */
+  /** When known (--public-url or publish.public_url), config.image must name it. */
   repoUrl?: string;
 }
 

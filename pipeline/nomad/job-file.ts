@@ -29,8 +29,8 @@ export interface RenderRequest {
 
 /** A URL pot import can fetch from, without credentials (the job file is read by many). */
 function checkRepoUrl(url: string): string {
-  parseUrl(url, '--repo-url', { schemes: ['http', 'https', 'file', 'ftp'] });
-  if (/\s/.test(url)) throw new InputError(`--repo-url: '${url}' contains white space; pot import cannot fetch from it`);
+  parseUrl(url, '--public-url', { schemes: ['http', 'https', 'file', 'ftp'] });
+  if (/\s/.test(url)) throw new InputError(`--public-url: '${url}' contains white space; pot import cannot fetch from it`);
   return url;
 }
 
@@ -44,7 +44,7 @@ function checkProvider(provider: string | undefined): 'consul' | 'nomad' | undef
   throw new InputError(`--service-provider: '${provider}' is not a service provider; use consul or nomad`);
 }
 
-/** The repository URL: --repo-url, else the definition's publish.public_url. */
+/** The repository URL: --public-url, else the definition's publish.public_url. */
 export function repoUrlFor(definition: ImageDefinition, repoUrl?: string): string | undefined {
   const url = repoUrl ?? definition.publish.publicUrl;
   return url === undefined ? undefined : checkRepoUrl(url);
@@ -53,7 +53,7 @@ export function repoUrlFor(definition: ImageDefinition, repoUrl?: string): strin
 export function renderJobFor(definition: ImageDefinition, req: RenderRequest): string {
   const repoUrl = repoUrlFor(definition, req.repoUrl);
   if (repoUrl === undefined) {
-    throw new InputError('no repository URL: pass --repo-url URL or set publish.public_url in the image definition');
+    throw new InputError('no repository URL: pass --public-url URL or set publish.public_url in the image definition');
   }
   const datacenters = req.datacenters?.length ? req.datacenters : ['dc1'];
   for (const dc of datacenters) {

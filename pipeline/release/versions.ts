@@ -20,6 +20,8 @@ export interface VersionAgreementInput {
   env?: NodeJS.ProcessEnv;
   /** The flavour payload's `image-version` file (what cook prints at start), checked when it exists. */
   payloadVersionFile?: string;
+  /** Where definitionVersion came from when not the file, e.g. "--tag" (named in messages). */
+  versionSource?: string;
 }
 
 export interface VersionAgreement {
@@ -46,11 +48,13 @@ function shown(path: string): string {
 export function checkVersionsAgree(input: VersionAgreementInput): VersionAgreement {
   const { definitionVersion, changelogPath } = input;
   const changelogName = shown(changelogPath);
+  const says = input.versionSource ? `${input.versionSource} gives` : 'the image definition says';
+  const orSet = (v: string) => input.versionSource ? `or pass ${input.versionSource} ${v}` : `or set the definition's version to ${v}`;
   const top = topChangelogVersion(changelogPath, changelogName);
   if (top !== definitionVersion) {
     throw new InputError(
-      `version mismatch: the image definition says ${definitionVersion} but the top entry of ${changelogName} is ${top}; ` +
-        `add a '## ${definitionVersion}' entry at the top of ${changelogName} or set the definition's version to ${top}`,
+      `version mismatch: ${says} ${definitionVersion} but the top entry of ${changelogName} is ${top}; ` +
+        `add a '## ${definitionVersion}' entry at the top of ${changelogName} ${orSet(top)}`,
     );
   }
   if (input.payloadVersionFile && existsSync(input.payloadVersionFile)) {
@@ -58,7 +62,7 @@ export function checkVersionsAgree(input: VersionAgreementInput): VersionAgreeme
     const inImage = readFileSync(input.payloadVersionFile, 'utf8').split('\n')[0]!.trim();
     if (inImage !== definitionVersion) {
       throw new InputError(
-        `version mismatch: the image definition says ${definitionVersion} but ${payloadName} (what cook reports) says ${inImage || 'nothing'}; ` +
+        `version mismatch: ${says} ${definitionVersion} but ${payloadName} (what cook reports) says ${inImage || 'nothing'}; ` +
           `write ${definitionVersion} into ${payloadName}`,
       );
     }

@@ -2,7 +2,7 @@
 // (the signature optional) and the package manifest when the build made one.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { InputError, UserError } from '../errors.js';
 import { parseSignature } from '../artifacts/signify.js';
 import { imageFileNames, type ImageFileNames } from './names.js';
 
@@ -45,7 +45,7 @@ export async function readLocalImage(from: string, pot: string, tag: string): Pr
   ]);
   const missing = [[xz, names.xz], [meta, names.meta], [skein, names.skein]].filter(([f]) => !f).map(([, n]) => n);
   if (missing.length > 0) {
-    throw new UserError(`${from} lacks ${missing.join(', ')}; export the image (pot export, or npm run build-image) into that folder, then publish`);
+    throw new InputError(`${from} lacks ${missing.join(', ')}; export the image (pot export, or npm run build-image) into that folder, then publish`);
   }
   const skeinBytes = await readFile(skein!.path);
   if (!/^[0-9a-f]{256}\n$/.test(skeinBytes.toString('latin1'))) {

@@ -40,6 +40,8 @@ export interface PublishOptions {
   lock?: { staleMs: number; waitMs: number };
   /** Ctrl-C: stop the upload, remove the temporaries, fail with exit 130. */
   signal?: AbortSignal;
+  /** Bytes of FILE sent so far, of TOTAL (for a progress display). */
+  onProgress?: (file: string, sent: number, total: number) => void;
 }
 
 export type PublishOutcome = 'published' | 'unchanged' | 'completed';
@@ -159,7 +161,8 @@ function contentId(image: LocalImage, upload: Upload): string {
 }
 
 /** Upload one file under a temporary name and check what landed; returns the temporary name. */
-async function uploadTemporary(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal): Promise<string | null> {
+async function uploadTemporary(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal,
+  onProgress?: PublishOptions['onProgress']): Promise<string | null> {
   const { file } = upload;
   const temp = target.temporaryName(file.name, contentId(image, upload));
   temps.add(temp);
@@ -176,7 +179,12 @@ async function uploadTemporary(target: RepositoryTarget, image: LocalImage, uplo
         signal,
         observe: () => {
           digest.reset();
-          return (chunk) => digest.add(chunk);
+          let sent = 0;
+          return (chunk) => {
+            sent += chunk.length;
+            onProgress?.(file.name, sent, file.size);
+            return digest.add(chunk);
+          };
         },
       });
       actual = await digest.finish(image.meta.bytes);
@@ -291,7 +299,7 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     for (const upload of uploads.slice(0, -1)) {
       if (states.get(upload.file.name) === 'same') continue;
       if (options.signal?.aborted) break;
-      const temp = await uploadTemporary(target, image, upload, temps, options.signal);
+      const temp = await uploadTemporary(target, image, upload, temps, options.signal, options.onProgress);
       record(upload, await placeTemporary(target, image, upload, temp, temps));
     }
     if (options.signal?.aborted) throw interrupted(image);

@@ -23,6 +23,8 @@ export interface VerifyPublishedOptions {
   /** The window of verify's idle timeout and throughput floor. */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Bytes of the .xz read so far (for a progress display). */
+  onProgress?: (received: number, total: number | undefined) => void;
 }
 
 /** Run `pot-image verify` against the published image; throws UserError when it fails. */
@@ -46,6 +48,7 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.publicKey ? { publicKeyFile: options.publicKey } : {}),
       ...(options.publicKeyObject ? { publicKey: options.publicKeyObject, publicKeyName: options.publicKeyName } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const shown = served ? `${options.to} (served at ${baseUrl})` : baseUrl;
     if (!result.ok) {

@@ -45,6 +45,8 @@ export interface BuildContext {
   /** Lines for the log and, in --dry-run, for the plan: in-process steps (signing,
    *  publishing) describe themselves here as the equivalent shell command. */
   note(line: string): void;
+  /** --dry-run: the plan's lines from now on belong to this step (or it would be skipped, and why). */
+  planStep?(title: string, skipped?: string): void;
   /** Warnings shown again at the end of the build (unsigned image, EOL release, skipped smoke test). */
   warnings: string[];
   /** Set once `pot create` has started, so cleanup knows to destroy the pot. */

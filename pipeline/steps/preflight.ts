@@ -48,12 +48,13 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
   const add = (what: string, fix: string) => problems.push({ what, fix });
 
   // 0. The version agrees with the CHANGELOG, the flavour payload and (in a tag build) the git tag.
-  //    A real build refuses a mismatch (exit 2); a dry run only warns, so any --version can be previewed.
+  //    A real build refuses a mismatch (exit 2); a dry run only warns, so any --tag can be previewed.
   try {
     checkVersionsAgree({
       definitionVersion: d.version,
       changelogPath: join(dirname(d.file), 'CHANGELOG.md'),
       payloadVersionFile: join(d.flavours.source, `${d.flavour}.d`, 'image-version'),
+      ...(d.versionSource ? { versionSource: d.versionSource } : {}),
     });
   } catch (error) {
     if (!dry) throw error;
@@ -225,7 +226,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     const existing = finalArtifactPaths(ctx.artifacts).filter((p) => existsSync(p));
     if (existing.length) {
       add(`${existing[0]} already exists from an earlier build of ${d.tag}`,
-        `rm -f ${ctx.artifacts.xz}* or bump the version (--version)`);
+        `rm -f ${ctx.artifacts.xz}* or bump the version (image/image.yaml's version and a CHANGELOG entry)`);
     }
   }
 
@@ -239,7 +240,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
         accessSync(d.sign.key, constants.R_OK);
       } catch {
         keyReadable = false;
-        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --sign-key (make one with: pot-image keygen --public K.pub --secret K.sec)');
+        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --secret-key (make one with: pot-image keygen --public-key K.pub --secret-key K.sec)');
       }
     }
   }

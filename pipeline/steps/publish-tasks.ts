@@ -6,10 +6,17 @@ import { dirname } from 'node:path';
 import { parseUrl } from '../input/urls.js';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
+import { progressLine, type ProgressLine } from '../artifacts/progress.js';
 import { publishImage } from '../repository/publish.js';
 import { verifyPublished } from '../repository/verify-published.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
+
+/** Progress of a long transfer as the task's output: a line per quarter once it has run 2 s. */
+function taskProgress(task: { output?: string }, label: string): ProgressLine {
+  const asOutput = { isTTY: false, write: (line: string) => { task.output = line.trim(); return true; } };
+  return progressLine(label, asOutput as unknown as NodeJS.WritableStream);
+}
 
 function skipReason(ctx: BuildContext): string | false {
   if (ctx.options.noPublish) return 'publish: skipped (--no-publish)';
@@ -34,7 +41,7 @@ function publishCommand(ctx: BuildContext): string {
 function verifyCommand(ctx: BuildContext): string {
   const d = ctx.definition;
   const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
-  return `pot-image verify --url ${shellQuote(d.publish.publicUrl ?? d.publish.to!)} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+  return `pot-image verify --public-url ${shellQuote(d.publish.publicUrl ?? d.publish.to!)} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
 }
 
 /** The key to check the published signature with: sign.public_key, else the public half of sign.key. */
@@ -59,6 +66,7 @@ export function publishTasks(): ListrTask<BuildContext>[] {
         if (ctx.options.dryRun) return;
         // Before the upload: the public URL must not carry credentials (it is printed).
         if (d.publish.publicUrl) parseUrl(d.publish.publicUrl, 'publish.public_url', { schemes: ['http', 'https', 'file'] });
+        const progress = new Map<string, ProgressLine>();
         const result = await publishImage({
           from: dirname(ctx.artifacts.xz),
           pot: d.potName,
@@ -67,6 +75,10 @@ export function publishTasks(): ListrTask<BuildContext>[] {
           allowOlder: ctx.options.allowOlder,
           freebsdRelease: d.freebsd.potRelease,
           log: (line) => { task.output = line; },
+          onProgress: (file, sent, total) => {
+            if (!progress.has(file)) progress.set(file, taskProgress(task, `upload ${file}`));
+            progress.get(file)!.update(sent, total);
+          },
         });
         ctx.summary.publish = {
           to: result.location,
@@ -97,6 +109,10 @@ export function publishTasks(): ListrTask<BuildContext>[] {
           publicKeyObject: key.key,
           publicKeyName: key.name,
           log: (line) => { task.output = line; },
+          onProgress: (() => {
+            const progress = taskProgress(task, `check ${d.potName}_${d.tag}.xz`);
+            return (received: number, total: number | undefined) => progress.update(received, total);
+          })(),
         });
         if (verified.signature !== 'verified') {
           ctx.warnings.push(`the published image's signature was not checked from ${verified.shown}: the image is unsigned or no public key is configured (sign.public_key)`);

@@ -7,7 +7,7 @@ import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { ExecaRunner } from '../runner/execa-runner.js';
 import { InterruptibleRunner } from '../runner/interruptible-runner.js';
-import { PlanRunner } from '../runner/plan-runner.js';
+import { PlanRunner, type PlanStep } from '../runner/plan-runner.js';
 import { secretsFromEnv } from '../runner/secrets.js';
 import type { CommandRunner } from '../runner/types.js';
 import { InputsUnchanged, acceptanceTasks, reuseCheckTask } from './acceptance-tasks.js';
@@ -58,9 +58,19 @@ function stepName(title: string | undefined): string {
 function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<BuildContext> {
   const title = typeof t.title === 'string' ? t.title : 'step';
   const name = stepName(title);
+  const skip = t.skip;
   return {
     ...t,
+    // The plan lists a skipped step with its reason (a plan shows what would not run too).
+    ...(skip === undefined ? {} : {
+      skip: async (ctx: BuildContext) => {
+        const reason = typeof skip === 'function' ? await skip(ctx) : skip;
+        if (reason) ctx.planStep?.(title, typeof reason === 'string' ? reason : 'skipped');
+        return reason;
+      },
+    }),
     task: async (ctx, task) => {
+      ctx.planStep?.(title);
       if (ctx.interrupted && !alwaysRuns) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
       const started = Date.now();
       try {
@@ -78,7 +88,7 @@ function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<B
   };
 }
 
-function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean) {
+function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean, dryRun: boolean) {
   const stream = toStderr ? io.stderr : io.stdout;
   const plain = !stream.isTTY || io.env.CI === 'true' || io.env.CI === '1' || verbose;
   const processOutput = new ProcessOutput(
@@ -92,6 +102,8 @@ function listrOptions(io: BuildIo, toStderr: boolean, verbose: boolean) {
     fallbackRenderer: 'simple' as const,
     // Plain lines (with durations) when the stream is not a terminal, in CI, or with --verbose.
     fallbackRendererCondition: plain,
+    // A dry run prints only the plan: no ticks, no "destroyed", nothing that reads as done.
+    silentRendererCondition: dryRun,
     // listr2 looks at process.stdout; with --json/--dry-run the progress goes to stderr, which may be the terminal.
     forceTTY: !plain,
     // Signals are ours: cleanup must run before the process ends.
@@ -107,6 +119,8 @@ export interface BuildResult {
   code: number;
   ctx: BuildContext;
   plan?: string[];
+  /** The plan grouped by step (--dry-run). */
+  planSteps?: PlanStep[];
   error?: string;
   /** Set when the build stopped because nothing changed since the last published tag (exit 0, nothing built). */
   unchanged?: string;
@@ -153,6 +167,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
       else if (base instanceof ExecaRunner) base.log(`\n$ ${line}   # in-process\n`);
     },
     warnings: [],
+    ...(plan ? { planStep: (title: string, skipped?: string) => (skipped === undefined ? plan!.step(title) : plan!.skipped(title, skipped)) } : {}),
     potCreated: false,
     summary: {},
     durations: {},
@@ -168,7 +183,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
     if (ctx.interrupted) {
       if (Date.now() - firstSignalAt < 2000) return;
       io.stderr.write(`pot-image: ${signal} again, exiting without cleanup; remove the pot with: pot destroy -F -p ${definition.potName}\n`);
-      process.exit(130);
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
     ctx.interrupted = signal;
     firstSignalAt = Date.now();
@@ -178,7 +193,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
   process.on('SIGTERM', onSignal);
 
   const toStderr = options.json || options.dryRun;
-  const lopts = listrOptions(io, toStderr, options.verbose);
+  const lopts = listrOptions(io, toStderr, options.verbose, options.dryRun);
   let error: unknown;
   try {
     await new Listr<BuildContext>(buildTasks().map((t) => instrument(t)), { ...lopts, ctx }).run();
@@ -208,7 +223,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
   const stop = unchangedStop(error);
   if (stop && !cleanupError) {
     if (base instanceof ExecaRunner) base.log(`\n# nothing built: ${stop.message}\n`);
-    return { code: 0, ctx, plan: plan?.lines, unchanged: stop.message };
+    return { code: 0, ctx, plan: plan?.lines, planSteps: plan?.steps, unchanged: stop.message };
   }
   if (error !== undefined) {
     code = ctx.interrupted ? (ctx.interrupted === 'SIGTERM' ? 143 : 130) : error instanceof UserError ? error.exitCode : 1;
@@ -218,7 +233,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
       : oneLine(error);
   }
   if (base instanceof ExecaRunner) base.log(`\n# build ${message ? `failed: ${message}` : 'succeeded'}\n`);
-  return { code, ctx, plan: plan?.lines, error: message };
+  return { code, ctx, plan: plan?.lines, planSteps: plan?.steps, error: message };
 }
 
 /** The --json summary. */

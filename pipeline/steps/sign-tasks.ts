@@ -15,11 +15,11 @@ import { UserError } from '../errors.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildContext } from './context.js';
 
-export const UNSIGNED_WARNING = 'the image is UNSIGNED (no sign.key in the image definition and no --sign-key): '
+export const UNSIGNED_WARNING = 'the image is UNSIGNED (no sign.key in the image definition and no --secret-key): '
   + 'Nomad clients with POT_DEFAULT_SIGNATURE_PUBKEY set will refuse to import it; '
-  + 'make a key with `pot-image keygen --public K.pub --secret K.sec` and pass --sign-key K.sec';
+  + 'make a key with `pot-image keygen --public-key K.pub --secret-key K.sec` and pass --secret-key K.sec';
 
-const NO_KEY_BUT_REQUIRED = 'no signing key and --require-signature was given: set sign.key in the image definition or pass --sign-key K.sec';
+const NO_KEY_BUT_REQUIRED = 'no signing key and --require-signature was given: set sign.key in the image definition or pass --secret-key K.sec';
 
 /** Decrypt the build's signing key; a protected key takes its passphrase from the environment only (the build is not interactive). */
 async function loadSigningKey(path: string): Promise<{ secret: SecretKey; comment: string }> {
@@ -66,7 +66,7 @@ export async function checkSigningSetup(ctx: BuildContext): Promise<void> {
 function verifyCommand(ctx: BuildContext): string {
   const d = ctx.definition;
   const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
-  return `pot-image verify --url ${shellQuote(dirname(ctx.artifacts.xz))} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+  return `pot-image verify --public-url ${shellQuote(dirname(ctx.artifacts.xz))} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
 }
 
 async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => void): Promise<void> {
@@ -80,7 +80,7 @@ async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => voi
     setOutput('UNSIGNED image (no signing key)');
   }
   if (ctx.options.dryRun) {
-    if (keyFile) ctx.note(`pot-image sign --secret ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
+    if (keyFile) ctx.note(`pot-image sign --secret-key ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
     ctx.note(verifyCommand(ctx) + (keyFile && !d.sign.publicKey ? `   # signature checked with the public half of ${keyFile}` : ''));
     return;
   }
@@ -89,7 +89,7 @@ async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => voi
   if (keyFile) {
     const { secret, comment } = await loadSigningKey(keyFile);
     checking = await checkingKey(ctx, secret);
-    ctx.note(`pot-image sign --secret ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
+    ctx.note(`pot-image sign --secret-key ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
     const skein = await readFile(ctx.artifacts.skein);
     await writeFileAtomic(ctx.artifacts.sig, signBytes(secret, skein, signatureComment(keyFile, comment)));
     setOutput(`signed with key ${Buffer.from(secret.keynum).toString('hex')}`);

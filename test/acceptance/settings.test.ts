@@ -46,7 +46,7 @@ acceptance:
     rejects(entry('expires: next year'), /expires: 'next year' is not a date/);
     rejects('acceptance:\n  audit_allow:\n    - { package: nginx, id: CVE-1, reason: why }\n', /audit_allow\[0\]\.expires: missing/);
     rejects('acceptance:\n  audit_allow:\n    - { package: nginx, id: CVE-1, expires: 2026-01-01 }\n', /audit_allow\[0\]\.reason: missing/);
-    rejects(entry('expires: 2026-01-01, until: 2027-01-01'), /audit_allow\[0\]\.until: unknown field/);
+    rejects(entry('expires: 2026-01-01, until: 2027-01-01'), /audit_allow\[0\]\.until: unknown key; remove it/);
     rejects('acceptance:\n  audit_allow: nginx\n', /audit_allow: expected a list/);
     rejects('acceptance:\n  audit_allow:\n    - { package: "nginx 1.2", id: CVE-1, reason: r, expires: 2026-01-01 }\n', /package: 'nginx 1\.2' is not a package name/);
   });
@@ -56,7 +56,7 @@ acceptance:
     rejects('acceptance:\n  smoke_test: { domain: "https://x.org" }\n', /domain: 'https:\/\/x\.org' is not a plain host name/);
     rejects('acceptance:\n  smoke_test: { ip: 10.0.0.300 }\n', /ip: '10\.0\.0\.300' is not an IP address/);
     rejects('acceptance:\n  smoke_test: { url: "ftp://x" }\n', /url: 'ftp:\/\/x' is not an http\(s\) URL/);
-    rejects('acceptance:\n  smoke: {}\n', /^acceptance\.smoke: unknown field/);
+    rejects('acceptance:\n  smoke: {}\n', /^acceptance\.smoke: unknown key; did you mean 'smoke_test'\?/);
   });
 
   it('reads the shipped image definition', () => {

@@ -13,7 +13,7 @@ test('row 10: keygen refuses two spellings of one file (exit 2) and writes nothi
   mkdirSync(join(dir, 'keys'));
   symlinkSync(join(dir, 'keys'), join(dir, 'alias'));
   for (const [pub, sec] of [[`${dir}/k`, `${dir}/./k`], [`${dir}/keys/k`, `${dir}/alias/k`], [`${dir}/keys/../k2`, `${dir}//k2`]]) {
-    const r = await runCli(['keygen', '--public', pub, '--secret', sec, '--no-passphrase']);
+    const r = await runCli(['keygen', '--public-key', pub, '--secret-key', sec, '--no-passphrase']);
     assert.equal(r.code, 2, `${pub} ${sec}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.match(r.stderr, /name the same file; give two different files/);
@@ -23,11 +23,11 @@ test('row 10: keygen refuses two spellings of one file (exit 2) and writes nothi
 
 test('row 10: keygen never replaces an existing key, and the secret key it made still signs', async () => {
   const dir = tempDir();
-  const made = await runCli(['keygen', '--public', join(dir, 'a.pub'), '--secret', join(dir, 'a.sec'), '--no-passphrase']);
+  const made = await runCli(['keygen', '--public-key', join(dir, 'a.pub'), '--secret-key', join(dir, 'a.sec'), '--no-passphrase']);
   assert.equal(made.code, 0, made.stderr);
   const secret = readFileSync(join(dir, 'a.sec'));
   // A second keygen whose public key is the existing secret key, by another spelling.
-  const again = await runCli(['keygen', '--public', `${dir}/./a.sec`, '--secret', join(dir, 'b.sec'), '--no-passphrase']);
+  const again = await runCli(['keygen', '--public-key', `${dir}/./a.sec`, '--secret-key', join(dir, 'b.sec'), '--no-passphrase']);
   assert.equal(again.code, 1, again.stderr);
   assert.match(again.stderr, /a\.sec already exists; .*keys are never overwritten/);
   assert.deepEqual(readFileSync(join(dir, 'a.sec')), secret);
@@ -40,7 +40,7 @@ test('row 10: sign refuses to write FILE.sig over its own secret key', async () 
   assert.equal(spawnSync('signify-openbsd', ['-G', '-n', '-p', join(dir, 'x.pub'), '-s', join(dir, 'x.sec')]).status, 0);
   renameSync(join(dir, 'x.sec'), join(dir, 'x.sig'));
   const secret = readFileSync(join(dir, 'x.sig'));
-  const r = await runCli(['sign', '--secret', join(dir, 'x.sig'), `${dir}/./x`]);
+  const r = await runCli(['sign', '--secret-key', join(dir, 'x.sig'), `${dir}/./x`]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /the signature .*\/\.\/x\.sig would replace the secret key .*\/x\.sig/);
   assert.deepEqual(readFileSync(join(dir, 'x.sig')), secret);
@@ -53,7 +53,7 @@ test('row 11: sign refuses a file over 1 GiB, as signify would (exit 2, no .sig,
   const fd = openSync(big, 'w');
   ftruncateSync(fd, 2 ** 30 + 1); // sparse: no disk, but 1 GiB + 1 byte long
   closeSync(fd);
-  const r = await runCli(['sign', '--secret', join(dir, 'k.sec'), big]);
+  const r = await runCli(['sign', '--secret-key', join(dir, 'k.sec'), big]);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /big\.img is 1073741825 bytes, over signify's limit of 1 GiB/);

@@ -23,20 +23,20 @@ function keyPair(dir: string, name: string, passphrase?: string): { pub: string;
 test('a signed build leaves four files that pass pot-image verify and signify with the public key', async () => {
   const s = sandbox();
   const key = keyPair(s.dir, 'image');
-  const r = await s.build(['--sign-key', key.sec, '--require-signature']);
+  const r = await s.build(['--secret-key', key.sec, '--require-signature']);
   assert.equal(r.code, 0, r.stderr);
   const files = [...artifactNames(), `${POT_NAME}_${TAG}.xz.skein.sig`];
   for (const f of files) assert.ok(existsSync(join(s.output, f)), f);
   assert.match(readFileSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`), 'utf8'), /^untrusted comment: verify with image\.pub\n/);
-  const v = await runCli(['verify', '--url', s.output, '--pot', POT_NAME, '--tag', TAG, '--public-key', key.pub]);
+  const v = await runCli(['verify', '--public-url', s.output, '--pot', POT_NAME, '--tag', TAG, '--public-key', key.pub]);
   assert.equal(v.code, 0, v.stderr);
   const skein = join(s.output, `${POT_NAME}_${TAG}.xz.skein`);
   assert.equal(spawnSync('signify-openbsd', ['-V', '-p', key.pub, '-m', skein]).status, 0);
   assert.doesNotMatch(r.stderr, /UNSIGNED/);
   // the build log names the in-process steps as their shell equivalents
   const log = readFileSync(join(s.output, `${POT_NAME}_${TAG}.build.log`), 'utf8');
-  assert.match(log, /pot-image sign --secret \S*image\.sec \S*\.xz\.skein/);
-  assert.match(log, /pot-image verify --url /);
+  assert.match(log, /pot-image sign --secret-key \S*image\.sec \S*\.xz\.skein/);
+  assert.match(log, /pot-image verify --public-url /);
 });
 
 test('no key: the build warns loudly that the image is unsigned; --require-signature fails it', async () => {
@@ -48,7 +48,7 @@ test('no key: the build warns loudly that the image is unsigned; --require-signa
   const strict = sandbox();
   const failed = await strict.build(['--require-signature']);
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, /preflight failed: 1 problem on this builder: \(1\) no signing key and --require-signature was given: set sign\.key .* or pass --sign-key/);
+  assert.match(failed.stderr, /preflight failed: 1 problem on this builder: \(1\) no signing key and --require-signature was given: set sign\.key .* or pass --secret-key/);
   assert.ok(!existsSync(join(strict.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
 
@@ -56,22 +56,22 @@ test('a passphrase-protected key signs with POT_IMAGE_KEY_PASSPHRASE, fails clea
   const dir = tempDir();
   const key = keyPair(dir, 'protected', PASS);
   const noPass = sandbox();
-  const missing = await noPass.build(['--sign-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: '' });
+  const missing = await noPass.build(['--secret-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: '' });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /preflight failed: .*the signing key .*protected\.sec is passphrase-protected: set POT_IMAGE_KEY_PASSPHRASE/);
   assert.ok(!existsSync(join(noPass.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
   const wrong = sandbox();
-  const bad = await wrong.build(['--sign-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: 'not the passphrase' });
+  const bad = await wrong.build(['--secret-key', key.sec], { POT_IMAGE_KEY_PASSPHRASE: 'not the passphrase' });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /preflight failed: .*incorrect passphrase for .*protected\.sec/);
   assert.ok(!bad.stderr.includes('not the passphrase'));
   const good = sandbox();
-  const ok = await good.build(['--sign-key', key.sec, '--public-key', key.pub], { POT_IMAGE_KEY_PASSPHRASE: PASS });
+  const ok = await good.build(['--secret-key', key.sec, '--public-key', key.pub], { POT_IMAGE_KEY_PASSPHRASE: PASS });
   assert.equal(ok.code, 0, ok.stderr);
   assert.ok(!ok.stdout.includes(PASS) && !ok.stderr.includes(PASS));
   const log = readFileSync(join(good.output, `${POT_NAME}_${TAG}.build.log`), 'utf8');
   assert.ok(!log.includes(PASS), 'the passphrase is not in the build log');
-  const v = await runCli(['verify', '--url', good.output, '--pot', POT_NAME, '--tag', TAG, '--public-key', key.pub]);
+  const v = await runCli(['verify', '--public-url', good.output, '--pot', POT_NAME, '--tag', TAG, '--public-key', key.pub]);
   assert.equal(v.code, 0, v.stderr);
 });
 
@@ -80,7 +80,7 @@ test('a public key that is not the signing key\'s pair fails the build before an
   const key = keyPair(dir, 'a');
   const other = keyPair(dir, 'b');
   const s = sandbox();
-  const r = await s.build(['--sign-key', key.sec, '--public-key', other.pub]);
+  const r = await s.build(['--secret-key', key.sec, '--public-key', other.pub]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /preflight failed: .*the public key .*b\.pub \(key [0-9a-f]{16}\) does not belong to the signing key .*a\.sec/);
   assert.ok(!existsSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
@@ -90,10 +90,10 @@ test('--dry-run prints the sign and verify commands instead of running them', as
   const dir = tempDir();
   const key = keyPair(dir, 'plan');
   const s = sandbox();
-  const r = await s.build(['--dry-run', '--sign-key', key.sec]);
+  const r = await s.build(['--dry-run', '--secret-key', key.sec]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /pot-image sign --secret \S*plan\.sec \S*\.xz\.skein/);
-  assert.match(r.stdout, /pot-image verify --url \S+ --pot matrix-synapse-nomad-amd64-14_5 --tag 1\.2\.3 .*public half of/);
+  assert.match(r.stdout, /pot-image sign --secret-key \S*plan\.sec \S*\.xz\.skein/);
+  assert.match(r.stdout, /pot-image verify --public-url \S+ --pot matrix-synapse-nomad-amd64-14_5 --tag 1\.2\.3 .*public half of/);
   assert.ok(!existsSync(join(s.output, `${POT_NAME}_${TAG}.xz.skein.sig`)));
 });
 

@@ -39,7 +39,7 @@ test('our keys and signatures work with signify, both ways (no passphrase)', asy
   const dir = tempDir();
   const pub = join(dir, 'ours.pub');
   const sec = join(dir, 'ours.sec');
-  const gen = await runCli(['keygen', '--public', pub, '--secret', sec, '--no-passphrase']);
+  const gen = await runCli(['keygen', '--public-key', pub, '--secret-key', sec, '--no-passphrase']);
   assert.equal(gen.code, 0, gen.stderr);
   assert.match(readFileSync(pub, 'utf8'), /^untrusted comment: signify public key\n[A-Za-z0-9+/]{56}\n$/);
   assert.match(readFileSync(sec, 'utf8'), /^untrusted comment: signify secret key\n/);
@@ -47,7 +47,7 @@ test('our keys and signatures work with signify, both ways (no passphrase)', asy
 
   // we sign, signify verifies
   const file = message(dir);
-  const signed = await runCli(['sign', '--secret', sec, file]);
+  const signed = await runCli(['sign', '--secret-key', sec, file]);
   assert.equal(signed.code, 0, signed.stderr);
   assert.match(readFileSync(`${file}.sig`, 'utf8'), /^untrusted comment: verify with ours\.pub\n/);
   const checked = signify(['-V', '-p', pub, '-m', file]);
@@ -71,7 +71,7 @@ test('signify-made keys sign with our code, and signify signatures verify with o
   const sec = join(dir, 'theirs.sec');
   assert.equal(signify(['-G', '-n', '-p', pub, '-s', sec]).code, 0);
   const file = message(dir);
-  const signed = await runCli(['sign', '--secret', sec, file]);
+  const signed = await runCli(['sign', '--secret-key', sec, file]);
   assert.equal(signed.code, 0, signed.stderr);
   assert.equal(signify(['-V', '-p', pub, '-m', file]).code, 0);
   const theirSig = join(dir, 'their.sig');
@@ -88,7 +88,7 @@ test('passphrase-protected keys interoperate both ways and the passphrase is nev
   const tSec = join(dir, 'theirs.sec');
   assert.equal(signify(['-G', '-p', tPub, '-s', tSec], PASS).code, 0);
   const file = message(dir);
-  const signed = await runCli(['sign', '--secret', tSec, file], { env: { POT_IMAGE_KEY_PASSPHRASE: PASS } });
+  const signed = await runCli(['sign', '--secret-key', tSec, file], { env: { POT_IMAGE_KEY_PASSPHRASE: PASS } });
   assert.equal(signed.code, 0, signed.stderr);
   assert.equal(signify(['-V', '-p', tPub, '-m', file]).code, 0);
   assert.ok(!signed.stdout.includes(PASS) && !signed.stderr.includes(PASS));
@@ -96,7 +96,7 @@ test('passphrase-protected keys interoperate both ways and the passphrase is nev
   // we make a protected key (42 rounds, as signify); signify signs with it
   const oPub = join(dir, 'ours.pub');
   const oSec = join(dir, 'ours.sec');
-  const gen = await runCli(['keygen', '--public', oPub, '--secret', oSec], { env: { POT_IMAGE_KEY_PASSPHRASE: PASS } });
+  const gen = await runCli(['keygen', '--public-key', oPub, '--secret-key', oSec], { env: { POT_IMAGE_KEY_PASSPHRASE: PASS } });
   assert.equal(gen.code, 0, gen.stderr);
   assert.ok(!gen.stdout.includes(PASS) && !gen.stderr.includes(PASS));
   assert.equal(Buffer.from(readFileSync(oSec, 'utf8').split('\n')[1]!, 'base64').readUInt32BE(4), 42);
@@ -132,26 +132,27 @@ test('wrong passphrase, missing passphrase, corrupt key, public key as secret: o
   writeFileSync(noComment, `${b64}\n`);
 
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
-    ['wrong passphrase', ['--secret', sec], { POT_IMAGE_KEY_PASSPHRASE: 'not it' }, /incorrect passphrase for .*k\.sec/],
-    ['no passphrase without a terminal', ['--secret', sec], { POT_IMAGE_KEY_PASSPHRASE: '' }, /needs a passphrase: set POT_IMAGE_KEY_PASSPHRASE/],
-    ['public key given as secret', ['--secret', pub], {}, /k\.pub is a signify public key; signing needs the secret key/],
-    ['checksum mismatch', ['--secret', corruptChecksum], {}, /flipped\.sec is corrupt/],
-    ['bad base64', ['--secret', badBase64], {}, /bad64\.sec is corrupt: .*base64/],
-    ['truncated key', ['--secret', truncated], {}, /short\.sec is corrupt/],
-    ['no comment line', ['--secret', noComment], {}, /must start with 'untrusted comment:'/],
-    ['missing key file', ['--secret', join(dir, 'none.sec')], {}, /cannot read secret key .*none\.sec: no such file/],
+    ['wrong passphrase', ['--secret-key', sec], { POT_IMAGE_KEY_PASSPHRASE: 'not it' }, /incorrect passphrase for .*k\.sec/],
+    ['no passphrase without a terminal', ['--secret-key', sec], { POT_IMAGE_KEY_PASSPHRASE: '' }, /needs a passphrase: set POT_IMAGE_KEY_PASSPHRASE/],
+    ['public key given as secret', ['--secret-key', pub], {}, /k\.pub is a signify public key; signing needs the secret key/],
+    ['checksum mismatch', ['--secret-key', corruptChecksum], {}, /flipped\.sec is corrupt/],
+    ['bad base64', ['--secret-key', badBase64], {}, /bad64\.sec is corrupt: .*base64/],
+    ['truncated key', ['--secret-key', truncated], {}, /short\.sec is corrupt/],
+    ['no comment line', ['--secret-key', noComment], {}, /must start with 'untrusted comment:'/],
+    // A missing file is bad input (exit 2), like in every command.
+    ['missing key file', ['--secret-key', join(dir, 'none.sec')], {}, /sign: --secret-key .*none\.sec: no such file/],
   ];
   for (const [name, args, env, pattern] of cases) {
     const r = await runCli(['sign', ...args, file], { env });
-    assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+    assert.equal(r.code, name === 'missing key file' ? 2 : 1, `${name}: ${r.stderr}`);
     assert.match(r.stderr, pattern, name);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
     assert.ok(!existsSync(`${file}.sig`), `${name}: no .sig written`);
     assert.ok(!r.stderr.includes('not it'), `${name}: passphrase not echoed`);
   }
-  const missingFile = await runCli(['sign', '--secret', plainSec, join(dir, 'nothing-here')]);
-  assert.equal(missingFile.code, 1);
-  assert.match(missingFile.stderr, /cannot read .*nothing-here: no such file/);
+  const missingFile = await runCli(['sign', '--secret-key', plainSec, join(dir, 'nothing-here')]);
+  assert.equal(missingFile.code, 2);
+  assert.match(missingFile.stderr, /sign: .*nothing-here: no such file/);
   assert.ok(!existsSync(join(dir, 'nothing-here.sig')));
 });
 
@@ -177,21 +178,21 @@ test('keygen never overwrites, refuses to run without a passphrase source, and c
   const dir = tempDir();
   const pub = join(dir, 'k.pub');
   const sec = join(dir, 'k.sec');
-  const noSource = await runCli(['keygen', '--public', pub, '--secret', sec], { env: { POT_IMAGE_KEY_PASSPHRASE: '' } });
+  const noSource = await runCli(['keygen', '--public-key', pub, '--secret-key', sec], { env: { POT_IMAGE_KEY_PASSPHRASE: '' } });
   assert.equal(noSource.code, 1);
   assert.match(noSource.stderr, /needs a passphrase/);
   assert.ok(!existsSync(pub) && !existsSync(sec));
-  assert.equal((await runCli(['keygen', '--public', pub, '--secret', sec, '--no-passphrase'])).code, 0);
+  assert.equal((await runCli(['keygen', '--public-key', pub, '--secret-key', sec, '--no-passphrase'])).code, 0);
   const before = readFileSync(sec, 'utf8');
-  const again = await runCli(['keygen', '--public', join(dir, 'new.pub'), '--secret', sec, '--no-passphrase']);
+  const again = await runCli(['keygen', '--public-key', join(dir, 'new.pub'), '--secret-key', sec, '--no-passphrase']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /k\.sec already exists/);
   assert.equal(readFileSync(sec, 'utf8'), before);
   assert.ok(!existsSync(join(dir, 'new.pub')));
-  const missing = await runCli(['keygen', '--public', pub]);
+  const missing = await runCli(['keygen', '--public-key', pub]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /--public FILE and --secret FILE/);
-  const onCommandLine = await runCli(['keygen', '--public', pub, '--secret', sec, '--passphrase', 'x']);
+  assert.match(missing.stderr, /--public-key FILE and --secret-key FILE/);
+  const onCommandLine = await runCli(['keygen', '--public-key', pub, '--secret-key', sec, '--passphrase', 'x']);
   assert.equal(onCommandLine.code, 2);
 });
 
@@ -200,7 +201,7 @@ test('on a terminal, keygen asks for the passphrase twice without echoing it', a
   const pub = join(dir, 'tty.pub');
   const sec = join(dir, 'tty.sec');
   // `script` gives the CLI a pseudo-terminal; we type only once each prompt has appeared.
-  const cli = `node --import tsx ${CLI} keygen --public ${pub} --secret ${sec}`;
+  const cli = `node --import tsx ${CLI} keygen --public-key ${pub} --secret-key ${sec}`;
   const child = spawn('script', ['-qec', cli, '/dev/null'], {
     cwd: PROJECT_ROOT, env: { ...process.env, POT_IMAGE_KEY_PASSPHRASE: '' }, stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -58,13 +58,13 @@ const urlOf = (name: string): string => `${server.url}${name}/`;
 test('a good signed image passes, checked in pot import order (skein, sig, xz, meta)', async () => {
   await publish('good', { key: 'good' });
   server.requests.length = 0;
-  const r = await runCli(['verify', '--url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const r = await runCli(['verify', '--public-url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^OK .*digest matches \(300000 bytes of \.xz \+ \.meta\); signature verified/);
   assert.deepEqual(server.requests, [
     `GET /good/${BASE}.xz.skein`, `GET /good/${BASE}.xz.skein.sig`, `GET /good/${BASE}.xz`, `GET /good/${BASE}.xz.meta`,
   ]);
-  const json = await runCli(['verify', '--url', urlOf('good').slice(0, -1), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub, '--json']);
+  const json = await runCli(['verify', '--public-url', urlOf('good').slice(0, -1), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub, '--json']);
   assert.equal(json.code, 0, json.stderr);
   const result = JSON.parse(json.stdout);
   assert.equal(result.ok, true);
@@ -79,10 +79,10 @@ test('a tampered .xz fails with a digest mismatch', async () => {
   const xz = readFileSync(join(dir, `${BASE}.xz`));
   xz[123_456]! ^= 0x80;
   writeFileSync(join(dir, `${BASE}.xz`), xz);
-  const r = await runCli(['verify', '--url', urlOf('tampered-xz'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const r = await runCli(['verify', '--public-url', urlOf('tampered-xz'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^pot-image: verify failed: digest mismatch: .*tampered-xz\/.*\.xz .* hash to [0-9a-f]{16}…, but .*\.xz\.skein says [0-9a-f]{16}…\n$/);
-  const json = JSON.parse((await runCli(['verify', '--url', urlOf('tampered-xz'), '--pot', POT, '--tag', TAG, '--json'])).stdout);
+  const json = JSON.parse((await runCli(['verify', '--public-url', urlOf('tampered-xz'), '--pot', POT, '--tag', TAG, '--json'])).stdout);
   assert.equal(json.ok, false);
   assert.equal(json.failure.step, 'digest');
   assert.equal(json.signature, 'not-checked');
@@ -94,18 +94,18 @@ test('a tampered .skein fails the signature with a key, and the digest without o
   const text = readFileSync(skeinPath, 'utf8');
   writeFileSync(skeinPath, (text[0] === '0' ? '1' : '0') + text.slice(1));
   server.requests.length = 0;
-  const signed = await runCli(['verify', '--url', urlOf('tampered-skein'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const signed = await runCli(['verify', '--public-url', urlOf('tampered-skein'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(signed.code, 1);
   assert.match(signed.stderr, /verify failed: signature .*\.xz\.skein\.sig does not match .*good\.pub/);
   assert.ok(!server.requests.some((line) => line.endsWith('.xz')), 'the image is not downloaded after a bad signature');
-  const unsigned = await runCli(['verify', '--url', urlOf('tampered-skein'), '--pot', POT, '--tag', TAG]);
+  const unsigned = await runCli(['verify', '--public-url', urlOf('tampered-skein'), '--pot', POT, '--tag', TAG]);
   assert.equal(unsigned.code, 1);
   assert.match(unsigned.stderr, /digest mismatch/);
 });
 
 test('a signature by another key names the key mismatch', async () => {
   await publish('other-key', { key: 'other' });
-  const r = await runCli(['verify', '--url', urlOf('other-key'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const r = await runCli(['verify', '--public-url', urlOf('other-key'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /verify failed: signature .* was made by key [0-9a-f]{16}, but .*good\.pub is key [0-9a-f]{16}: checked against the wrong key/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -113,11 +113,11 @@ test('a signature by another key names the key mismatch', async () => {
 
 test('a missing .sig fails when a key is given (URL and HTTP status), and is not fetched without one', async () => {
   await publish('unsigned');
-  const r = await runCli(['verify', '--url', urlOf('unsigned'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const r = await runCli(['verify', '--public-url', urlOf('unsigned'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`verify failed: missing ${server.url.replace(/[.]/g, '\\.')}unsigned/${BASE.replace(/[.]/g, '\\.')}\\.xz\\.skein\\.sig \\(HTTP 404\\)`));
   server.requests.length = 0;
-  const withoutKey = await runCli(['verify', '--url', urlOf('unsigned'), '--pot', POT, '--tag', TAG]);
+  const withoutKey = await runCli(['verify', '--public-url', urlOf('unsigned'), '--pot', POT, '--tag', TAG]);
   assert.equal(withoutKey.code, 0, withoutKey.stderr);
   assert.match(withoutKey.stdout, /signature not checked/);
   assert.ok(!server.requests.some((line) => line.endsWith('.sig')));
@@ -162,7 +162,7 @@ test('a local folder, a relative path and a file:// URL work as base URLs', asyn
     assert.equal(r.ok, true, `${base}: ${r.failure?.message}`);
   }
   // relative to the CLI's working folder (the project root)
-  const cli = await runCli(['verify', '--url', relative(PROJECT_ROOT, dir), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
+  const cli = await runCli(['verify', '--public-url', relative(PROJECT_ROOT, dir), '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub]);
   assert.equal(cli.code, 0, cli.stderr);
   rmSync(join(dir, `${BASE}.xz.skein.sig`));
   const missing = await verifyImage({ baseUrl: dir, pot: POT, tag: TAG, publicKeyFile: keys.good.pub });
@@ -197,11 +197,11 @@ test('retries are bounded and a stalled server times out', async () => {
 
 test('bad arguments exit 2 with one line', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['verify', '--url', 'ftp://example.org/x', '--pot', POT, '--tag', TAG], /unsupported base URL 'ftp:\/\/example\.org\/x'/],
-    [['verify', '--url', urlOf('good'), '--pot', POT], /give --url BASEURL, --pot NAME and --tag TAG/],
-    [['verify', '--url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', join(root, 'none.pub')], /cannot read public key .*none\.pub: no such file/],
-    [['verify', '--url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.sec], /good\.sec is a signify secret key, not a public key/],
-    [['verify', '--url', urlOf('good'), '--pot', POT, '--tag', TAG, '--timeout', 'soon'], /--timeout 'soon'/],
+    [['verify', '--public-url', 'ftp://example.org/x', '--pot', POT, '--tag', TAG], /unsupported base URL 'ftp:\/\/example\.org\/x'/],
+    [['verify', '--public-url', urlOf('good'), '--pot', POT], /give --public-url BASEURL, --pot NAME and --tag TAG/],
+    [['verify', '--public-url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', join(root, 'none.pub')], /--public-key .*none\.pub: no such file/],
+    [['verify', '--public-url', urlOf('good'), '--pot', POT, '--tag', TAG, '--public-key', keys.good.sec], /good\.sec is a signify secret key, not a public key/],
+    [['verify', '--public-url', urlOf('good'), '--pot', POT, '--tag', TAG, '--timeout', 'soon'], /--timeout 'soon'/],
   ];
   for (const [args, pattern] of cases) {
     const r = await runCli(args);
@@ -233,7 +233,7 @@ test('on a terminal, the .xz download shows a progress line with bytes, total an
   await publish('progress', { size: 2_000_000 });
   const { spawn } = await import('node:child_process');
   const { CLI } = await import('../helpers/cli.js');
-  const cli = `node --import tsx ${CLI} verify --url ${urlOf('progress')} --pot ${POT} --tag ${TAG}`;
+  const cli = `node --import tsx ${CLI} verify --public-url ${urlOf('progress')} --pot ${POT} --tag ${TAG}`;
   const child = spawn('script', ['-qec', cli, '/dev/null'], { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
@@ -254,7 +254,7 @@ test('an https:// base URL works (self-signed certificate trusted through NODE_E
   await publish('tls', { key: 'good' });
   const tlsServer = await startStaticServer(root, { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') });
   try {
-    const args = ['verify', '--url', `${tlsServer.url}tls/`, '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub];
+    const args = ['verify', '--public-url', `${tlsServer.url}tls/`, '--pot', POT, '--tag', TAG, '--public-key', keys.good.pub];
     const trusted = await runCli(args, { env: { NODE_EXTRA_CA_CERTS: cert } });
     assert.equal(trusted.code, 0, trusted.stderr);
     assert.match(trusted.stdout, /^OK /);

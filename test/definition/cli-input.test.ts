@@ -20,7 +20,7 @@ test('invalid inputs: exit 2 with one line each, before the build touches anythi
   writeFileSync(unknown, `flavour: no-such-flavour\nversion: 1.0.0\nflavours:\n  source: ${FIXTURE_FLAVOURS}\n`);
 
   const cases: Array<[string[], RegExp]> = [
-    [['--version', '1.0'], /^pot-image: --version: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/],
+    [['--tag', '1.0'], /^pot-image: --tag: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/],
     [['--release', '13'], /^pot-image: --release: '13' is not a FreeBSD release; use N\.M, optionally with -RELEASE or -pN/],
     [['--release', '13.0-CURRENT'], /^pot-image: --release: '13\.0-CURRENT' is not a FreeBSD release/],
     [['--arch', 'riscv64'], /^pot-image: --arch: 'riscv64' is not supported; use one of amd64, arm64$/],

@@ -84,7 +84,7 @@ test('command-line overrides win over the file', () => {
 });
 
 test('a version that is not semver: exit 2, names the field and the value', () => {
-  rejects(project(), { version: '1.0' }, /^--version: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/);
+  rejects(project(), { version: '1.0' }, /^--tag: '1\.0' is not a semantic version; use MAJOR\.MINOR\.PATCH/);
   rejects(project(), { version: 'v1.0.0' }, /'v1\.0\.0' is not a semantic version/);
   rejects(project(), { version: '=1.0.0' }, /'=1\.0\.0' is not a semantic version/);
   rejects(project(BASE.replace('version: 0.3.0', 'version: 0.3')), {}, /^version: '0\.3' is not a semantic version/);
@@ -120,9 +120,28 @@ test('other fields: network, compression, install dir, YAML shape', () => {
   rejects(project('flavour: [unclosed\n'), {}, /is not valid YAML/);
   rejects(project('- a list\n'), {}, /is not valid YAML: not a mapping/);
   rejects(project(BASE.replace('freebsd:\n  release: 13.0\n  arch: amd64', 'freebsd: 13')), {}, /^freebsd: expected a mapping of fields/);
-  rejects(project(BASE.replace('  arch: amd64', '  relase: 14.3')), {}, /^freebsd\.relase: unknown field; freebsd takes release, releases, arch, allow_eol$/);
-  assert.equal(load(project(`${BASE}acceptance:\n  anything: 1\n`)).potName, 'demo-amd64-13_0', 'other areas own their sections');
+  rejects(project(BASE.replace('  arch: amd64', '  relase: 14.3')), {}, /image\/image\.yaml line 5: freebsd\.relase: unknown key; did you mean 'release'\? \(freebsd takes release, releases, arch, allow_eol\)$/);
   assert.throws(() => loadDefinition('nope.yaml', {}, project()), /image definition '.*nope\.yaml' does not exist; pass --definition FILE/);
+});
+
+test('unknown keys are refused at every level, with the nearest valid name', () => {
+  const typo = (yaml: string, pattern: RegExp) => rejects(project(yaml), {}, pattern);
+  // Top level: the build would otherwise run unsigned or publish to the default folder.
+  typo(`${BASE}sing:\n  key: k.sec\n`, /image\/image\.yaml line 12: sing: unknown key; did you mean 'sign'\? \(the top level takes flavour, version, freebsd, /);
+  typo(`${BASE}publsh:\n  to: /srv/repo\n`, /line 12: publsh: unknown key; did you mean 'publish'\?/);
+  typo(`${BASE}Publish:\n  to: /srv/repo\n`, /Publish: unknown key; did you mean 'publish'\?/);
+  // A key at the wrong level says where it belongs; an unrelated one says to remove it.
+  typo(`${BASE}release: 14.3\n`, /image\/image\.yaml line 12: release: unknown key; it belongs under 'freebsd\.release'/);
+  typo(`${BASE}colour: blue\n`, /colour: unknown key; remove it \(the top level takes/);
+  // Nested levels, lists of mappings included.
+  typo(`${BASE}sign:\n  publickey: k.pub\n`, /line 13: sign\.publickey: unknown key; did you mean 'public_key'\? \(sign takes key, public_key\)$/);
+  typo(`${BASE}publish:\n  publicurl: https://x.org/\n`, /publish\.publicurl: unknown key; did you mean 'public_url'\?/);
+  typo(`${BASE}acceptance:\n  smoke_test:\n    timeout: 30\n`, /line 14: acceptance\.smoke_test\.timeout: unknown key; did you mean 'timeout_seconds'\?/);
+  typo(`${BASE}acceptance:\n  audit_allow:\n    - { package: nginx, id: CVE-1, reason: r, expire: 2026-01-01 }\n`,
+    /acceptance\.audit_allow\[0\]\.expire: unknown key; did you mean 'expires'\?/);
+  typo(`${BASE}acceptance:\n  anything: 1\n`, /acceptance\.anything: unknown key/);
+  // Every key of the shipped definition is known.
+  assert.equal(loadDefinition('image/image.yaml').potName.startsWith('matrix-synapse-nomad-'), true);
 });
 
 test('resolveChain refuses names that pot cannot take', () => {

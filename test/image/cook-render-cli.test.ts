@@ -1,5 +1,6 @@
 // `npm run cook:render -- --env FILE --out DIR [-- COOK FLAGS…]`: the preview
-// operators run, end to end through the real command.
+// operators run, end to end through the real command. FILE is cook's parameter file,
+// read by the real cook with its own rules.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -61,14 +62,32 @@ describe('npm run cook:render', () => {
     assert.match(r.stderr, /DOMAIN \(-d\): 'bad domain' is not a plain host name/);
   });
 
-  it('refuses a malformed env file with the line number', { skip }, async () => {
+  it('applies the parameter file\'s real rules: malformed lines, unknown and repeated names, <no value>', { skip }, async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'p.env'), 'DOMAIN=example.com\nnot a pair\n');
+    // Each of these passes through a plain environment but fails the job: cook must refuse them here too.
+    writeFileSync(join(dir, 'p.env'), [
+      'DOMAIN=example.com', 'ALERTEMAIL=admin@example.com', 'NOSSL=true',
+      'MYSHAREDSECRET=<no value>', 'ENABLEREGISTRATON=true', 'not a pair', 'DOMAIN=other.example.com', '',
+    ].join('\n'));
     const r = await cookRender(['--env', join(dir, 'p.env'), '--out', join(dir, 'out')]);
-    assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /line 2: expected KEY=VALUE/);
-    assert.ok(!existsSync(join(dir, 'out')));
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /line 4: MYSHAREDSECRET is missing from the Nomad Variable \(the job's template wrote <no value>\)/);
+    assert.doesNotMatch(r.stderr, /too short/);
+    assert.match(r.stderr, /line 5: unknown parameter ENABLEREGISTRATON/);
+    assert.match(r.stderr, /line 6: expected KEY=VALUE/);
+    assert.match(r.stderr, /line 7: DOMAIN is given twice; keep one line/);
+    assert.ok(!existsSync(join(dir, 'out', 'usr/local/etc/matrix-synapse/homeserver.yaml')), 'nothing rendered');
+  });
+
+  it('CONTROLUSER=true without --authkey names --authkey', { skip }, async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'p.env'), 'DOMAIN=example.com\nALERTEMAIL=a@example.com\nNOSSL=true\nMYSHAREDSECRET=0123456789abcdef0\nCONTROLUSER=yes\n');
+    const r = await cookRender(['--env', join(dir, 'p.env'), '--out', join(dir, 'out')]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /cook:render: CONTROLUSER=true: give the control user's public key with --authkey FILE/);
+    const missing = await cookRender(['--env', join(dir, 'p.env'), '--out', join(dir, 'out2'), '--authkey', join(dir, 'nope.pub')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^cook:render: cannot read --authkey .*nope\.pub/);
   });
 
   it('refuses a non-empty output folder and missing arguments', { skip }, async () => {

@@ -36,7 +36,7 @@ test('nomad-job --check: wrong mount, pot name and tag give one line each and ex
 test('nomad-job --check: a file that is not HCL, a missing file: exit 2, one line', async () => {
   const broken = join(tempDir(), 'broken.nomad');
   writeFileSync(broken, 'job "x" {\n  group "g" { = }\n');
-  for (const [file, re] of [[broken, /broken\.nomad is not valid HCL: .*broken\.nomad:2/], ['/nonexistent/job.nomad', /job file '\/nonexistent\/job\.nomad' does not exist/]] as const) {
+  for (const [file, re] of [[broken, /broken\.nomad is not valid HCL: .*broken\.nomad:2/], ['/nonexistent/job.nomad', /--check \/nonexistent\/job\.nomad: no such file/]] as const) {
     const r = await runCli(['nomad-job', '--check', file, ...def]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -49,12 +49,12 @@ test('nomad-job renders with a parameter file to --out, and the result checks', 
   const params = join(dir, 'params.env');
   writeFileSync(params, 'DOMAIN=example.net\nALERTEMAIL=ops@example.net\nSSLEMAIL=ops@example.net\n');
   const out = join(dir, 'job.nomad');
-  const r = await runCli(['nomad-job', ...def, '--repo-url', 'https://pots.example.net/m/', '--tag', '0.11.0', '--release', '14.3', '--datacenter', 'eu1', '--params', params, '--out', out]);
+  const r = await runCli(['nomad-job', ...def, '--public-url', 'https://pots.example.net/m/', '--tag', '0.11.0', '--release', '14.3', '--datacenter', 'eu1', '--params', params, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   const text = readFileSync(out, 'utf8');
   assert.match(text, /pot      = "matrix-synapse-nomad-amd64-14_3"/);
   assert.match(text, /datacenters = \["eu1"\]/);
-  const c = await runCli(['nomad-job', '--check', out, ...def, '--release', '14.3', '--repo-url', 'https://pots.example.net/m/']);
+  const c = await runCli(['nomad-job', '--check', out, ...def, '--release', '14.3', '--public-url', 'https://pots.example.net/m/']);
   assert.equal(c.code, 0, c.stderr);
   // the same job checked against the 13.0 image names the pot mismatch
   const c2 = await runCli(['nomad-job', '--check', out, ...def]);
@@ -67,7 +67,7 @@ test('nomad-job with bad input: exit 2, one line, no file written, secret not ec
   const params = join(dir, 'params.env');
   writeFileSync(params, 'DOMAIN=example.net\nALERTEMAIL=ops@example.net\nSSLEMAIL=ops@example.net\nMYSHAREDSECRET=hunter2-secret-value\n');
   const out = join(dir, 'job.nomad');
-  const r = await runCli(['nomad-job', ...def, '--repo-url', 'https://pots.example.net/', '--params', params, '--out', out]);
+  const r = await runCli(['nomad-job', ...def, '--public-url', 'https://pots.example.net/', '--params', params, '--out', out]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /MYSHAREDSECRET is a secret and stays out of the job file/);
@@ -84,7 +84,7 @@ test('nomad-job --params --plain-env: a value the driver\'s shell would expand i
   const params = join(dir, 'p.env');
   const out = join(dir, 'job.nomad');
   writeFileSync(params, 'DOMAIN=example.org\nALERTEMAIL=a@example.org\nSSLEMAIL=a@example.org\nMYSHAREDSECRET=0123456789abcdef$(touch /tmp/x)\n');
-  const r = await runCli(['nomad-job', '--params', params, '--plain-env', '--repo-url', 'https://x.example/', '--out', out, ...def]);
+  const r = await runCli(['nomad-job', '--params', params, '--plain-env', '--public-url', 'https://x.example/', '--out', out, ...def]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /p\.env:4: MYSHAREDSECRET contains whitespace or one of .*put it in the Nomad Variable nomad\/jobs\/matrix-synapse instead/);

@@ -25,14 +25,14 @@ test('nomad-job refuses a --control-key the driver would split or run (exit 2), 
     ['$(id)', /shell metacharacter/],
   ];
   for (const [key, re] of hostile) {
-    const r = await runCli(['nomad-job', ...def, '--repo-url', 'https://images.example.org/', '--params', params, '--control-key', key, '--out', out]);
+    const r = await runCli(['nomad-job', ...def, '--public-url', 'https://images.example.org/', '--params', params, '--control-key', key, '--out', out]);
     assert.equal(r.code, 2, `${JSON.stringify(key)}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /--control-key: /);
     assert.match(r.stderr, re);
     assert.equal(existsSync(out), false);
   }
-  const ok = await runCli(['nomad-job', ...def, '--repo-url', 'https://images.example.org/', '--params', params, '--control-key', '/root/.ssh/id_ed25519.pub', '--out', out]);
+  const ok = await runCli(['nomad-job', ...def, '--public-url', 'https://images.example.org/', '--params', params, '--control-key', '/root/.ssh/id_ed25519.pub', '--out', out]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(readFileSync(out, 'utf8'), /copy\s+= \["\/root\/\.ssh\/id_ed25519\.pub:\/root\/importauthkey"\]/);
 });

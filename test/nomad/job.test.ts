@@ -75,7 +75,7 @@ test('shipped job: secrets come from the Nomad Variable, not the job file', asyn
 
 test('shipped job is exactly what pot-image nomad-job writes for the image definition', () => {
   const expected = renderJobFor(definition, { repoUrl: definition.publish.publicUrl ?? EXAMPLE_REPO_URL });
-  assert.equal(text, expected, 'regenerate it: pot-image nomad-job --repo-url <url> --out image/matrix-synapse.nomad');
+  assert.equal(text, expected, 'regenerate it: pot-image nomad-job --public-url <url> --out image/matrix-synapse.nomad');
 });
 
 test('shipped job passes its own check', async () => {

@@ -159,8 +159,8 @@ test('render refuses: secrets in the parameter file, missing required values, no
     /required parameter SMTPPASS missing/,
   );
   const noUrl = { ...fx.definition, publish: {} };
-  assert.throws(() => renderJobFor(noUrl, {}), /no repository URL: pass --repo-url URL or set publish\.public_url/);
-  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'pots.example.net' }), /--repo-url: 'pots\.example\.net' is not a URL/);
+  assert.throws(() => renderJobFor(noUrl, {}), /no repository URL: pass --public-url URL or set publish\.public_url/);
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'pots.example.net' }), /--public-url: 'pots\.example\.net' is not a URL/);
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', tag: '1.0 beta' }), /--tag: the tag "1\.0 beta" contains white space/);
 });
 

@@ -21,6 +21,13 @@ test('a build runs every step in order, writes the three export files and the lo
   assert.equal(summary.pot, POT_NAME);
   assert.equal(summary.tag, TAG);
   assert.match(summary.digest.hex, /^[0-9a-f]{256}$/);
+  // the release-note summary: what the text output ends with, in --json too
+  assert.equal(summary.release.image, POT_NAME);
+  assert.equal(summary.release.tag, TAG);
+  assert.equal(summary.release.skein1024, summary.digest.hex);
+  assert.equal(summary.release.size, summary.artifacts.xz.size);
+  assert.equal(summary.release.keyNumber, null, 'unsigned here');
+  assert.equal(typeof summary.release.steps.create, 'number');
   for (const name of artifactNames()) assert.ok(s.outputFiles().includes(name), `${name} in ${s.outputFiles().join(', ')}`);
   assert.ok(!s.outputFiles().some((f) => f.startsWith('.')), 'no staging folder left');
   assert.equal(summary.artifacts.xz.size, readFileSync(join(s.output, artifactNames()[0]!)).length);
@@ -186,7 +193,7 @@ test('a signing key that cannot sign is a preflight problem, before anything is 
   const s = sandbox();
   const badKey = join(s.dir, 'bad.sec');
   writeFileSync(badKey, 'not a key\n');
-  const r = await s.build(['--sign-key', badKey]);
+  const r = await s.build(['--secret-key', badKey]);
   assert.equal(r.code, 1);
   assert.match(oneLineError(r.stderr)[0]!, /^pot-image: preflight failed: 1 problem on this builder: \(1\) .*bad\.sec/);
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')));
@@ -195,7 +202,7 @@ test('a signing key that cannot sign is a preflight problem, before anything is 
 test('a failure after the files reached their final names (publish) removes them again', async () => {
   const s = sandbox();
   const port = await freePort(); // nothing listens there
-  const r = await s.build(['--publish-to', `http://127.0.0.1:${port}/images/`], {}, { publish: true });
+  const r = await s.build(['--to', `http://127.0.0.1:${port}/images/`], {}, { publish: true });
   assert.equal(r.code, 1);
   assert.match(oneLineError(r.stderr)[0]!, /^pot-image: publish failed: /);
   assert.ok(s.calls().some((l) => l.startsWith('pot export')), 'the export had happened');
@@ -218,9 +225,9 @@ test('SIGTERM during export: exit 143, the partial export and the pot are gone',
 
 test('a version the CHANGELOG does not name is refused before anything runs (exit 2, one line)', async () => {
   const s = sandbox();
-  const r = await s.build(['--version', '9.9.9']);
+  const r = await s.build(['--tag', '9.9.9']);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(oneLineError(r.stderr)[0]!, /version mismatch: the image definition says 9\.9\.9 but the top entry of .*CHANGELOG\.md is 1\.2\.3/);
+  assert.match(oneLineError(r.stderr)[0]!, /version mismatch: --tag gives 9\.9\.9 but the top entry of .*CHANGELOG\.md is 1\.2\.3; add a '## 9\.9\.9' entry at the top of .*CHANGELOG\.md or pass --tag 1\.2\.3$/);
   assert.ok(!s.calls().some((l) => l.startsWith('pot create')), 'nothing was created');
   assert.deepEqual(s.outputFiles().filter((f) => f.includes('.xz')), []);
 });
@@ -229,6 +236,12 @@ test('unchanged inputs since the last published tag: "nothing built", exit 0, be
   const s = sandbox();
   const first = await s.build([], {}, { publish: true });
   assert.equal(first.code, 0, first.stderr);
+  // a build ends with the summary a maintainer pastes into a release note
+  assert.match(first.stdout, /^summary$/m);
+  assert.match(first.stdout, /^ {2}Skein-1024 +[0-9a-f]{256}$/m);
+  assert.match(first.stdout, /^ {2}signed +NO: unsigned image$/m);
+  assert.match(first.stdout, new RegExp(`^  repository +${s.repo.replace(/[/.]/g, '\\$&')}$`, 'm'));
+  assert.match(first.stdout, /^ {2}time: create +\d/m);
   assert.ok(existsSync(join(s.repo, `${POT_NAME}_${TAG}.xz.skein`)), 'the first build is published');
 
   const callsBefore = s.calls().length;

@@ -77,7 +77,7 @@ export function sandbox(): Sandbox {
     build: (args = [], extraEnv = {}, options = {}) => runCli([
       'build', '--definition', definitionFor(dir, options.version ?? TAG),
       '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', output,
-      '--publish-to', repo, ...(options.publish ? [] : ['--no-publish']), '--skip-smoke-test', ...args,
+      '--to', repo, ...(options.publish ? [] : ['--no-publish']), '--skip-smoke-test', ...args,
     ], { ...options, env: { ...env, ...extraEnv, ...options.env } }),
     calls: () => (existsSync(potLog) ? readFileSync(potLog, 'utf8').split('\n').filter(Boolean) : []),
     pots: () => {

@@ -20,9 +20,16 @@ function indexOf(lines: string[], pattern: RegExp): number {
 
 test('build --dry-run prints create with the exact flavour chain, snapshot, export and destroy, in order', async () => {
   const out = tempDir();
-  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--version', '2.0.1', '--release', '14.5'], { env: DATE });
+  const r = await runCli(['build', '--dry-run', '--flavour-dir', FIXTURE_FLAVOURS, '--output', join(out, 'o'), '--tag', '2.0.1', '--release', '14.5'], { env: DATE });
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
+  // Unmistakably a plan: a heading, the steps with where they would run, an end line; a shell script
+  // whose comments say so, with no ticks and nothing reading as done.
+  assert.match(r.stdout, /^# PLAN: nothing has been run\. A build of matrix-synapse-nomad-amd64-14_5 2\.0\.1 would run these commands, step by step:$/m);
+  assert.match(r.stdout, /^# step \d+: create -- would be run on the builder \(this host\) as root$/m);
+  assert.match(r.stdout, /^# step \d+: cleanup.* -- would be run on the builder/m);
+  assert.match(r.stdout, /^# end of plan: \d+ commands in \d+ steps; nothing has been run$/m);
+  assert.doesNotMatch(r.stdout + r.stderr, /✔|destroyed/);
+  const lines = r.stdout.trim().split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   const name = 'matrix-synapse-nomad-amd64-14_5';
   const create = indexOf(lines, /^pot create /);
   assert.equal(lines[create], `pot create -p ${name} -t single -b 14.5 -N public-bridge ${CHAIN}`);
@@ -98,4 +105,11 @@ test('without --dry-run on this (non-FreeBSD) host the build stops in preflight 
   assert.equal(errors.length, 1, r.stderr);
   assert.match(errors[0]!, /^pot-image: preflight failed: this host runs \w+, not FreeBSD: pot builds need a FreeBSD builder \(prepare one with scripts\/prepare-builder\.sh\); run with --dry-run to see the plan here(; not attempted: 15\.1)?$/);
   assert.match(r.stdout.replace(/\x1b\[[0-9;]*m/g, ''), /✖ preflight/, 'progress lines (on stdout without --json) show the failed step');
+});
+
+test('the plan lists a step that would be skipped, with the reason, and no command of it', async () => {
+  const r = await runCli(['plan', '--flavour-dir', FIXTURE_FLAVOURS, '--release', '14.5', '--no-publish'], { env: DATE });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^# step \d+: publish: upload the image to the repository -- would be skipped: --no-publish$/m);
+  assert.doesNotMatch(r.stdout, /^pot-image publish /m);
 });

@@ -17,11 +17,11 @@ test('PlanRunner records shell-quoted commands and notes in order, succeeds with
   const plan = new PlanRunner(['s3cret']);
   const r = await plan.run('pot', ['export', '-D', '/a dir', '-t', "it's"]);
   assert.deepEqual([r.exitCode, r.stdout, r.stderr], [0, '', '']);
-  plan.record('pot-image sign --secret KEY FILE');
+  plan.record('pot-image sign --secret-key KEY FILE');
   await plan.run('curl', ['-u', 'user:s3cret', 'https://x'], { secrets: ['user'] });
   assert.deepEqual(plan.lines, [
     "pot export -D '/a dir' -t 'it'\\''s'",
-    'pot-image sign --secret KEY FILE',
+    'pot-image sign --secret-key KEY FILE',
     'curl -u ***:*** https://x',
   ]);
 });

@@ -40,7 +40,7 @@ test('release.yml: v* tags publish, workflow_dispatch builds without publishing'
   const job = release.jobs.release as Obj;
   assert.equal(job.env.PUBLISH, "${{ github.event_name == 'push' && github.ref_type == 'tag' }}");
   const run = allRun(job);
-  assert.match(run, /if \[ "\$PUBLISH" = true \]; then\n\s+set -- "\$@" --publish-to "\$POT_IMAGE_PUBLISH_TO" --public-url "\$POT_IMAGE_PUBLIC_URL"\n\s*else\n\s*set -- "\$@" --no-publish/);
+  assert.match(run, /if \[ "\$PUBLISH" = true \]; then\n\s+set -- "\$@" --to "\$POT_IMAGE_PUBLISH_TO" --public-url "\$POT_IMAGE_PUBLIC_URL"\n\s*else\n\s*set -- "\$@" --no-publish/);
   const attach = steps(job).find((s) => /gh release create/.test(s.run ?? ''));
   assert.equal(attach?.if, "env.PUBLISH == 'true'");
 });

@@ -74,14 +74,14 @@ describe('a hostile server', () => {
   });
 
   it('row 4: a redirect to a Location that is not a URL is one line, and JSON under --json', async () => {
-    const r = await runCli(['verify', '--url', redirectUrl, '--pot', POT, '--tag', '1.0.0', '--json']);
+    const r = await runCli(['verify', '--public-url', redirectUrl, '--pot', POT, '--tag', '1.0.0', '--json']);
     assert.equal(r.code, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /at .*\(.*:\d+:\d+\)|TypeError/, 'no stack trace');
     const result = JSON.parse(r.stdout);
     assert.equal(result.ok, false);
     assert.equal(result.failure.step, 'skein');
     assert.match(result.failure.message, /redirected \(HTTP 302\) to 'http:\/\/\[::1', which is not a valid URL/);
-    const plain = await runCli(['verify', '--url', redirectUrl, '--pot', POT, '--tag', '1.0.0']);
+    const plain = await runCli(['verify', '--public-url', redirectUrl, '--pot', POT, '--tag', '1.0.0']);
     assert.equal(plain.code, 1);
     oneLine(plain);
     assert.match(plain.stderr, /verify failed: cannot fetch .*\.xz\.skein: redirected/);
@@ -101,7 +101,7 @@ describe('a hostile server', () => {
       let child: import('node:child_process').ChildProcess | undefined;
       // Safety net only: a client that never gives up is killed, and the test fails on the time.
       const guard = setTimeout(() => child?.kill('SIGKILL'), 30_000);
-      const r = await runCli(['verify', '--url', `${trickleUrl}${path}`, '--pot', POT, '--tag', '1.0.0', '--timeout', '1'], { onSpawn: (c) => { child = c; } });
+      const r = await runCli(['verify', '--public-url', `${trickleUrl}${path}`, '--pot', POT, '--tag', '1.0.0', '--timeout', '1'], { onSpawn: (c) => { child = c; } });
       clearTimeout(guard);
       const seconds = (Date.now() - started) / 1000;
       assert.equal(r.code, 1, `${path}: ${r.stderr}`);
@@ -136,7 +136,7 @@ describe('names and URLs from the command line', () => {
     mkdirSync(outside, { recursive: true });
     for (const f of readdirSync(image)) copyFileSync(join(image, f), join(outside, f));
     for (const [pot, tag, re] of [['../outside/x', '1.0.0', /--pot: .*path separator/], ['x', '../1.0.0', /--tag: .*path separator/], ['..', '1.0.0', /--pot: .*'\.\.'/]] as const) {
-      const r = await runCli(['verify', '--url', repo, '--pot', pot, '--tag', tag]);
+      const r = await runCli(['verify', '--public-url', repo, '--pot', pot, '--tag', tag]);
       assert.equal(r.code, 2, `${pot} ${tag}: ${r.stdout}${r.stderr}`);
       oneLine(r);
       assert.match(r.stderr, re);
@@ -144,7 +144,7 @@ describe('names and URLs from the command line', () => {
   });
 
   it('row 7: every command takes the same names (nomad-job --tag too)', async () => {
-    const r = await runCli(['nomad-job', '--tag', '../1.0.0', '--repo-url', 'https://images.example.org/']);
+    const r = await runCli(['nomad-job', '--tag', '../1.0.0', '--public-url', 'https://images.example.org/']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--tag: the tag "\.\.\/1\.0\.0" contains a path separator/);
   });
@@ -154,8 +154,8 @@ describe('names and URLs from the command line', () => {
     const image = makeImage(base, '1.0.0');
     const cases: Array<[string[], RegExp]> = [
       [['publish', '--from', image, '--pot', POT, '--tag', '1.0.0', '--to', repo, '--public-url', 'http://ci:hunter2@images.example.org/'], /--public-url: the URL http:\/\/images\.example\.org\/ carries credentials/],
-      [['verify', '--url', 'http://ci:hunter2@127.0.0.1:9/', '--pot', POT, '--tag', '1.0.0', '--json'], /--url: the URL http:\/\/127\.0\.0\.1:9\/ carries credentials/],
-      [['nomad-job', '--repo-url', 'https://ci:hunter2@images.example.org/'], /--repo-url: the URL https:\/\/images\.example\.org\/ carries credentials/],
+      [['verify', '--public-url', 'http://ci:hunter2@127.0.0.1:9/', '--pot', POT, '--tag', '1.0.0', '--json'], /--public-url: the URL http:\/\/127\.0\.0\.1:9\/ carries credentials/],
+      [['nomad-job', '--public-url', 'https://ci:hunter2@images.example.org/'], /--public-url: the URL https:\/\/images\.example\.org\/ carries credentials/],
       [['publish', '--from', image, '--pot', POT, '--tag', '1.0.0', '--to', 'http://ci:hunter2@[::1/'], /--to: 'http:\/\/\[::1\/' is not a URL/],
       [['build', '--dry-run', '--public-url', 'https://ci:hunter2@images.example.org/'], /--public-url: the URL https:\/\/images\.example\.org\/ carries credentials/],
     ];

@@ -196,7 +196,7 @@ describe('publish to a folder', () => {
     try {
       const r = await publish(makeImage(base, '1.5.6', { key }), '1.5.6', ['--allow-older', '--public-url', other.url]);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /published .* 1\.5\.6, but the consumer's check from http:\/\/127\.0\.0\.1:\d+\/ failed: .*1\.5\.6\.xz\.skein/);
     } finally {
       await other.close();

@@ -51,7 +51,7 @@ describe('publish steps of the build', () => {
     await run(ctx);
     assert.deepEqual(notes, [
       `pot-image publish --from ${out} --pot ${POT} --tag 1.0.0 --to ${repo} --public-key ${key.pub} --public-url https://images.example.org/msn/ --allow-older`,
-      `pot-image verify --url https://images.example.org/msn/ --pot ${POT} --tag 1.0.0 --public-key ${key.pub}`,
+      `pot-image verify --public-url https://images.example.org/msn/ --pot ${POT} --tag 1.0.0 --public-key ${key.pub}`,
     ]);
     assert.equal(existsSync(repo), false);
   });
@@ -89,7 +89,7 @@ describe('publish steps of the build', () => {
 
   it('npm run build-image (pot stand-in) ends with the image published to publish.to and verified from it', async () => {
     const s = sandbox();
-    const r = await s.build(['--sign-key', key.sec, '--public-key', key.pub], {}, { publish: true });
+    const r = await s.build(['--secret-key', key.sec, '--public-key', key.pub], {}, { publish: true });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /publish: verified from .* \(digest and signature\)/);
     const files = readdirSync(s.repo).sort();

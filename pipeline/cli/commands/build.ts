@@ -1,9 +1,11 @@
 // pot-image build (npm run build-image): build, export, check, sign and
 // publish the image described by image/image.yaml; --dry-run prints the plan.
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { boolArg, stringArg, type Command, type ParsedArgs } from '../command.js';
+import { boolArg, printJson, stringArg, type Command, type ParsedArgs } from '../command.js';
+import { checkRepositoryFolder, cliPath, definitionText } from '../inputs.js';
+import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { UserError } from '../../errors.js';
+import { formatPlan } from '../../runner/plan-runner.js';
 import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
 import { admitReleases, buildDate } from '../../definition/lifecycle.js';
 import type { DefinitionOverrides } from '../../definition/types.js';
@@ -16,19 +18,19 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   release: { type: 'string', multiple: true },
   'allow-eol': { type: 'string' },
   arch: { type: 'string' },
-  version: { type: 'string' },
+  tag: { type: 'string' },
   output: { type: 'string' },
   compression: { type: 'string' },
   network: { type: 'string' },
   'flavour-dir': { type: 'string' },
   'flavour-install-dir': { type: 'string' },
-  'sign-key': { type: 'string' },
+  'secret-key': { type: 'string' },
   'public-key': { type: 'string' },
-  'publish-to': { type: 'string' },
+  to: { type: 'string' },
+  create: { type: 'boolean' },
   'public-url': { type: 'string' },
   'dry-run': { type: 'boolean' },
   keep: { type: 'boolean' },
-  json: { type: 'boolean' },
   'require-signature': { type: 'boolean' },
   'skip-smoke-test': { type: 'boolean' },
   rebuild: { type: 'boolean' },
@@ -38,7 +40,7 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
 
 export const buildUsage = (name: string) => `usage: pot-image ${name} [options]
 
-${name === 'plan' ? 'Print the commands a build would run, one per line, in order (same as build --dry-run).' : 'Build the pot image on a FreeBSD builder: preflight, stage flavours, create, snapshot,\nacceptance, export, check, sign, publish; cleanup always runs.'}
+${name === 'plan' ? 'Print the plan of a build: the commands it would run, grouped by step, with the host each\nruns on; nothing is run (any OS, no root). The same as build --dry-run.' : 'Build the pot image on a FreeBSD builder: preflight, stage flavours, create, snapshot,\nacceptance, export, check, sign, publish; cleanup always runs. Ends with a summary (image,\ntag, size, Skein-1024 digest, signing key, repository, time per step).'}
 
 image definition (each overrides image/image.yaml):
   --definition FILE          the image definition (default ${DEFAULT_DEFINITION})
@@ -47,78 +49,107 @@ image definition (each overrides image/image.yaml):
   --allow-eol REASON         build a release past its end of life anyway (base from FreeBSD's
                              archive, the project's update flavour, loud warnings)
   --arch amd64|arm64         architecture
-  --version X.Y.Z            image version = export tag (semver)
+  --tag X.Y.Z                image version = export tag (semver)
   --output DIR               where the artifacts and the build log go
   --compression 0-9          xz level of pot export
   --network TYPE             pot network type: inherit or public-bridge
   --flavour-dir DIR          flavour sources (default flavours/)
   --flavour-install-dir DIR  pot's flavour folder (default /usr/local/etc/pot/flavours)
-  --sign-key FILE            signify secret key;  --public-key FILE  its public key
-  --publish-to DIR|URL       repository;  --public-url URL  where clients import from
+  --secret-key FILE          signify secret key;  --public-key FILE  its public key
+  --to DIR|URL               repository;  --public-url URL  where clients import from
+  --create                   make the repository folder and its missing parents (without it a
+                             missing folder is made only when its parent exists)
 
 behaviour:
-  --dry-run                  print the plan instead of building (any OS, no root)
-  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
-  --json                     print a JSON summary on stdout (progress goes to stderr)
-  --verbose                  also stream every command's output to the terminal
+${name === 'plan' ? '' : '  --dry-run                  print the plan instead of building (any OS, no root)\n'}  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
   --require-signature        fail instead of publishing an unsigned image
   --skip-smoke-test          skip the acceptance smoke test (loud)
   --rebuild                  build even when nothing changed since the last published tag
   --allow-older              allow publishing a tag lower than the newest published one
   --no-publish               build and sign, but do not publish`;
 
-/** Paths given on the command line are relative to where the user is, not to the project. */
-function cliPath(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? value : resolve(process.cwd(), value);
-}
-
 function overridesOf(args: ParsedArgs): DefinitionOverrides {
-  const publishTo = stringArg(args, 'publish-to');
+  const publishTo = stringArg(args, 'to');
   return {
     releases: (args.values.release as string[] | undefined) ?? undefined,
     allowEol: stringArg(args, 'allow-eol'),
     arch: stringArg(args, 'arch'),
-    version: stringArg(args, 'version'),
+    version: stringArg(args, 'tag'),
     output: cliPath(stringArg(args, 'output')),
     compression: stringArg(args, 'compression'),
     network: stringArg(args, 'network'),
     flavourDir: cliPath(stringArg(args, 'flavour-dir')),
     installDir: cliPath(stringArg(args, 'flavour-install-dir')),
-    signKey: cliPath(stringArg(args, 'sign-key')),
+    signKey: cliPath(stringArg(args, 'secret-key')),
     publicKey: cliPath(stringArg(args, 'public-key')),
     publishTo: publishTo && !/^[a-z][a-z0-9+.-]*:\/\//i.test(publishTo) ? cliPath(publishTo) : publishTo,
     publicUrl: stringArg(args, 'public-url'),
   };
 }
 
+/** The summary a maintainer pastes into a release note (also in --json as `release`). */
+function releaseSummary(result: BuildResult, totalMs: number): ReleaseSummary {
+  const { ctx } = result;
+  const s = ctx.summary as {
+    artifacts?: { xz?: { size?: number } };
+    digest?: { hex?: string };
+    signature?: { signed?: boolean; keynum?: string };
+    publish?: { to?: string; verifiedFrom?: string };
+  };
+  return {
+    image: ctx.definition.potName,
+    tag: ctx.definition.tag,
+    ...(s.artifacts?.xz?.size !== undefined ? { size: s.artifacts.xz.size } : {}),
+    ...(s.digest?.hex ? { skein1024: s.digest.hex } : {}),
+    ...(s.signature ? { keyNumber: s.signature.signed ? s.signature.keynum ?? null : null } : {}),
+    ...(s.publish?.to ? { repository: s.publish.to } : {}),
+    ...(s.publish?.verifiedFrom ? { importFrom: s.publish.verifiedFrom } : {}),
+    steps: ctx.durations,
+    totalMs,
+  };
+}
+
+/** summaryOf plus the release summary (a real build) or the plan by step (a dry run). */
+function jsonOf(result: BuildResult, options: BuildOptions, totalMs: number): Record<string, unknown> {
+  return { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { release: releaseSummary(result, totalMs) }) };
+}
+
 export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Promise<number> {
+  const started = Date.now();
   const file = cliPath(stringArg(args, 'definition')) ?? DEFAULT_DEFINITION;
-  const definitions = loadDefinitions(file, overridesOf(args));
+  // Read asynchronously: a signal while a slow source is read stops the command.
+  const text = await definitionText(args);
+  const definitions = loadDefinitions(file, overridesOf(args), undefined, text);
   // Every requested release is judged on the build date before anything runs (exit 2 for end of life).
   const verdicts = admitReleases(definitions, buildDate());
   const options: BuildOptions = {
     dryRun: forceDryRun || boolArg(args, 'dry-run'),
     keep: boolArg(args, 'keep'),
     verbose: args.verbose,
-    json: boolArg(args, 'json'),
+    json: args.json,
     requireSignature: boolArg(args, 'require-signature'),
     skipSmokeTest: boolArg(args, 'skip-smoke-test'),
     rebuild: boolArg(args, 'rebuild'),
     allowOlder: boolArg(args, 'allow-older'),
     noPublish: boolArg(args, 'no-publish'),
   };
+  // A mistyped repository folder is refused now, not created after an hour of building.
+  const publishTo = definitions[0]?.publish.to;
+  if (!options.dryRun && !options.noPublish && publishTo) {
+    const folder = await checkRepositoryFolder(publishTo, boolArg(args, 'create'), false);
+    if (folder === 'will be created') process.stderr.write(`note: the repository folder ${publishTo} does not exist yet: publishing will create it\n`);
+  }
   const results: BuildResult[] = [];
   for (const definition of definitions) {
     const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env, lifecycle: verdicts.get(definition.freebsd.potRelease) });
     results.push(result);
-    report(result, options);
+    report(result, options, Date.now() - started);
     // Ctrl-C or a failure stops the run: the next release would meet the same builder (CI builds each release in its own job).
     if (result.ctx.interrupted || result.code !== 0) break;
   }
-  const summaries = results.map((r) => summaryOf(r));
+  const summaries = results.map((r) => jsonOf(r, options, Date.now() - started));
   if (options.json) {
-    const doc = results.length === 1 ? summaries[0] : { ok: results.every((r) => r.code === 0), builds: summaries };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    printJson(results.length === 1 ? summaries[0] : { ok: results.every((r) => r.code === 0), builds: summaries });
   }
   if (results.length > 1) {
     for (const r of results) process.stderr.write(`${r.ctx.definition.freebsd.potRelease}: ${outcome(r)}\n`);
@@ -128,12 +159,16 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
     const done = results.filter((r) => r !== failed).map((r) => r.ctx.definition.freebsd.potRelease);
     const left = definitions.slice(results.length).map((d) => d.freebsd.potRelease);
     const message = `${failed.error ?? 'build failed'}${done.length ? ` (FreeBSD ${failed.ctx.definition.freebsd.potRelease}; ${done.join(', ')} done before)` : ''}${left.length ? `; not attempted: ${left.join(', ')}` : ''}`;
+    // With --json the document above carries the error; the one line goes to stderr.
+    if (options.json) {
+      process.stderr.write(`pot-image: ${message}\n`);
+      return failed.code;
+    }
     throw new UserError(message, failed.code);
   }
   return 0;
 }
 
-/** One word or line per release for the closing list. */
 function outcome(r: BuildResult): string {
   if (r.skipped) return `skipped (${r.skipped})`;
   if (r.unchanged) return `nothing built (${r.unchanged})`;
@@ -141,8 +176,7 @@ function outcome(r: BuildResult): string {
   return r.plan ? 'planned' : `built ${r.ctx.artifacts.xz}`;
 }
 
-/** What one release's build prints: warnings on stderr; the plan, the artifact or the reason nothing was built on stdout. */
-function report(result: BuildResult, options: BuildOptions): void {
+function report(result: BuildResult, options: BuildOptions, totalMs: number): void {
   const { ctx } = result;
   for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
   if (result.skipped) {
@@ -155,11 +189,11 @@ function report(result: BuildResult, options: BuildOptions): void {
     return;
   }
   if (options.json) {
-    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(summaryOf(result), null, 2)}\n`);
-  } else if (result.plan && result.code === 0) {
-    process.stdout.write(`${result.plan.join('\n')}\n`);
+    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(jsonOf(result, options, totalMs), null, 2)}\n`);
+  } else if (result.planSteps && result.code === 0) {
+    process.stdout.write(`${formatPlan(result.planSteps, `A build of ${ctx.definition.potName} ${ctx.definition.tag}`)}\n`);
   } else if (result.code === 0) {
-    process.stdout.write(`built ${ctx.artifacts.xz}\n`);
+    process.stdout.write(`built ${ctx.artifacts.xz}\n${formatSummary('summary', releaseSummary(result, totalMs))}\n`);
   }
 }
 
@@ -168,6 +202,8 @@ const command: Command = {
   summary: 'build, export, sign and publish the image (npm run build-image); --dry-run prints the plan',
   usage: buildUsage('build'),
   options: buildOptions,
+  json: true,
+  cleansUpOnSignal: true,
   run: (args) => buildCommand(args, false),
 };
 export default command;

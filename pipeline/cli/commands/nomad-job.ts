@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
-import { boolArg, stringArg } from '../command.js';
-import { DEFAULT_DEFINITION, loadDefinition, loadDefinitions } from '../../definition/load.js';
+import { boolArg, printJson, stringArg } from '../command.js';
+import { cliPath, definitionOf, requireFile } from '../inputs.js';
+import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
 import { checkJobFile, renderJobFor, writeJobFile } from '../../nomad/job-file.js';
 import { readParamsFile } from '../../nomad/params-file.js';
 
@@ -8,16 +9,16 @@ const command: Command = {
   name: 'nomad-job',
   summary: 'write the Nomad job for the image, or --check a job file against it',
   usage: [
-    'usage: pot-image nomad-job [--repo-url URL] [--tag TAG] [--release R] [--datacenter DC]...',
+    'usage: pot-image nomad-job [--public-url URL] [--tag TAG] [--release R] [--datacenter DC]...',
     '                           [--params FILE] [--plain-env] [--control-key FILE] [--dynamic-ports]',
-    '                           [--service-provider consul|nomad] [--out FILE]',
-    '       pot-image nomad-job --check FILE [--repo-url URL] [--tag TAG] [--release R]',
+    '                           [--service-provider consul|nomad] [--out FILE] [--json]',
+    '       pot-image nomad-job --check FILE [--public-url URL] [--tag TAG] [--release R] [--json]',
     '',
     'Writes the Nomad job (HCL) that runs the image: pot name and tag from the image',
-    'definition, the repository from --repo-url or publish.public_url. Without --params',
+    'definition, the repository from --public-url or publish.public_url. Without --params',
     'it writes the example job (image/matrix-synapse.nomad).',
     '',
-    '  --repo-url URL      repository base URL (default: publish.public_url)',
+    '  --public-url URL    the URL clients import from (default: publish.public_url)',
     '  --tag TAG           image tag (default: the definition version)',
     '  --release R         FreeBSD release of the image, e.g. 15.1 (default: the first of freebsd.releases);',
     '                      choose the one your Nomad clients run (image/README.md)',
@@ -33,10 +34,12 @@ const command: Command = {
     '  --out FILE          write here instead of standard output',
     '  --check FILE        check a job file: pot name, tag, image URL (when known), mount at /mnt,',
     '                      required parameters, ports, health check; exit 1 on any problem',
+    '  --json              the result as JSON: the check\'s problems, notes and parameters, or',
+    '                      the job text and where it was written',
     `  --definition FILE   image definition (default ${DEFAULT_DEFINITION})`,
   ].join('\n'),
   options: {
-    'repo-url': { type: 'string' },
+    'public-url': { type: 'string' },
     tag: { type: 'string' },
     release: { type: 'string' },
     datacenter: { type: 'string', multiple: true },
@@ -49,22 +52,29 @@ const command: Command = {
     check: { type: 'string' },
     definition: { type: 'string' },
   },
+  json: true,
   async run(args) {
     const release = stringArg(args, 'release');
-    const file = stringArg(args, 'definition') ?? DEFAULT_DEFINITION;
-    const definition = loadDefinition(file, release ? { release } : {});
+    const definition = await definitionOf(args, release ? { release } : {});
     /** Said after a job was written: which clients it is for, when the definition builds several releases. */
     const releaseNote = () => {
       if (release) return;
-      const others = loadDefinitions(file).slice(1).map((d) => d.freebsd.potRelease);
+      const others = loadDefinitions(definition.file).slice(1).map((d) => d.freebsd.potRelease);
       if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
     };
-    const repoUrl = stringArg(args, 'repo-url');
+    const repoUrl = stringArg(args, 'public-url');
     const tag = stringArg(args, 'tag');
 
-    const checkPath = stringArg(args, 'check');
+    const checkPath = cliPath(stringArg(args, 'check'));
     if (checkPath !== undefined) {
+      await requireFile(checkPath, 'nomad-job: --check');
       const result = await checkJobFile(checkPath, definition, { repoUrl, tag });
+      if (args.json) {
+        printJson({ ok: result.problems.length === 0, file: checkPath, pot: definition.potName, tag: tag ?? definition.version,
+          problems: result.problems, notes: result.notes, parameters: result.parameters });
+        for (const problem of result.problems) console.error(`${checkPath}: ${problem}`);
+        return result.problems.length === 0 ? 0 : 1;
+      }
       for (const note of result.notes) console.error(`${checkPath}: note: ${note}`);
       for (const problem of result.problems) console.error(`${checkPath}: ${problem}`);
       if (result.problems.length > 0) {
@@ -76,7 +86,8 @@ const command: Command = {
       return 0;
     }
 
-    const paramsPath = stringArg(args, 'params');
+    const paramsPath = cliPath(stringArg(args, 'params'));
+    if (paramsPath !== undefined) await requireFile(paramsPath, 'nomad-job: --params');
     const text = renderJobFor(definition, {
       repoUrl,
       tag,
@@ -87,12 +98,13 @@ const command: Command = {
       dynamicPorts: boolArg(args, 'dynamic-ports'),
       serviceProvider: stringArg(args, 'service-provider'),
     });
-    const out = stringArg(args, 'out');
-    if (out === undefined) process.stdout.write(text);
-    else {
+    const out = cliPath(stringArg(args, 'out'));
+    if (out !== undefined) {
       writeJobFile(out, text);
       console.error(`wrote ${out}`);
     }
+    if (args.json) printJson({ ok: true, pot: definition.potName, tag: tag ?? definition.version, out: out ?? null, job: text });
+    else if (out === undefined) process.stdout.write(text);
     releaseNote();
     return 0;
   },

@@ -1,4 +1,4 @@
-// pot-image plan: the build's commands, one per line, without running them (= build --dry-run).
+// pot-image plan: the build's commands grouped by step, without running them (= build --dry-run).
 import type { Command } from '../command.js';
 import { buildCommand, buildOptions, buildUsage } from './build.js';
 
@@ -9,6 +9,8 @@ const command: Command = {
   summary: 'print the commands of the build, in order, without running them (any OS, no root)',
   usage: buildUsage('plan'),
   options,
+  json: true,
+  cleansUpOnSignal: true,
   run: (args) => buildCommand(args, true),
 };
 export default command;

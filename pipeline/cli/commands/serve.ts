@@ -1,16 +1,17 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { stringArg } from '../command.js';
+import { printJson, stringArg } from '../command.js';
+import { cliPath } from '../inputs.js';
 import { InputError, UserError } from '../../errors.js';
 import { serveRepository } from '../../repository/serve.js';
 
-const usage = `usage: pot-image serve [--dir ./repo] [--port 8080] [--host 127.0.0.1]
+const usage = `usage: pot-image serve [--dir ./repo] [--port 8080] [--host 127.0.0.1] [--json]
 
 Serves a folder repository read-only over HTTP (GET/HEAD, Range, Last-Modified), so Nomad
 clients on the LAN can 'pot import -U http://HOST:PORT/' from it. Files whose names start with a
 dot (upload temporaries, the index lock) are never served. --port 0 picks a free port.
-Stops on Ctrl-C.`;
+Stops on Ctrl-C or SIGTERM (exit 130 or 143, like every command). --json prints
+{"url": …, "dir": …} once it listens (--port 0 tells which port it got).`;
 
 const command: Command = {
   name: 'serve',
@@ -21,8 +22,10 @@ const command: Command = {
     port: { type: 'string' },
     host: { type: 'string' },
   },
+  json: true,
+  cleansUpOnSignal: true,
   async run(args) {
-    const dir = resolve(stringArg(args, 'dir') ?? 'repo');
+    const dir = cliPath(stringArg(args, 'dir') ?? 'repo')!;
     const portText = stringArg(args, 'port') ?? '8080';
     const host = stringArg(args, 'host') ?? '127.0.0.1';
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
@@ -30,7 +33,7 @@ const command: Command = {
     }
     const info = await stat(dir).catch(() => null);
     if (!info?.isDirectory()) {
-      throw new InputError(`serve: ${dir} is not a folder; pass --dir with the repository folder (publish --to DIR creates it)`);
+      throw new InputError(`serve: --dir ${dir} is not a folder; pass --dir with the repository folder`);
     }
     let served;
     try {
@@ -38,12 +41,11 @@ const command: Command = {
     } catch (error) {
       throw new UserError(`serve: cannot listen on ${host}:${portText}: ${(error as Error).message}; choose another --port or --host`);
     }
-    console.log(`serving ${dir} read-only at ${served.url} (Ctrl-C to stop)`);
-    await new Promise<void>((done) => {
-      const stop = () => { void served.close().then(done); };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    if (args.json) printJson({ ok: true, url: served.url, dir });
+    else console.log(`serving ${dir} read-only at ${served.url} (Ctrl-C to stop)`);
+    // Served until a signal; then the listener closes and main reports the signal (130/143).
+    if (!args.signal.aborted) await new Promise((done) => args.signal.addEventListener('abort', done, { once: true }));
+    await served.close();
     return 0;
   },
 };

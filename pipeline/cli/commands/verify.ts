@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
-import { boolArg, stringArg } from '../command.js';
+import { printJson, stringArg } from '../command.js';
+import { cliPath, requireFile } from '../inputs.js';
 import { InputError } from '../../errors.js';
 import { verifyImage } from '../../artifacts/verify.js';
 import { progressLine } from '../../artifacts/progress.js';
@@ -8,7 +9,7 @@ const command: Command = {
   name: 'verify',
   summary: 'check a published image exactly as `pot import` does (digest and signature)',
   usage: [
-    'usage: pot-image verify --url BASEURL --pot NAME --tag TAG [--public-key K.pub] [--json] [--timeout SECONDS]',
+    'usage: pot-image verify --public-url BASEURL --pot NAME --tag TAG [--public-key K.pub] [--json] [--timeout SECONDS]',
     '',
     "Runs pot import's checks against BASEURL (http://, https://, file:// or a folder):",
     'fetch NAME_TAG.xz.skein; with --public-key fetch and verify NAME_TAG.xz.skein.sig; stream',
@@ -16,20 +17,23 @@ const command: Command = {
     'Exit 0 only when everything matches; otherwise one line says what failed and exit 1.',
     '--json prints the result as JSON. --timeout SECONDS (30): a transfer fails when it gets no answer,',
     'or moves less than 16 KiB/s on average, within this many seconds (so a check ends in bounded time).',
+    'Shows the progress of the download (bytes, rate, time left) on standard error.',
   ].join('\n'),
   options: {
-    url: { type: 'string' },
+    'public-url': { type: 'string' },
     pot: { type: 'string' },
     tag: { type: 'string' },
     'public-key': { type: 'string' },
-    json: { type: 'boolean' },
     timeout: { type: 'string' },
   },
+  json: true,
   async run(args) {
-    const baseUrl = stringArg(args, 'url');
+    const given = stringArg(args, 'public-url');
+    // A folder is relative to where the user is; URLs pass as they are.
+    const baseUrl = given && !/^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? cliPath(given) : given;
     const pot = stringArg(args, 'pot');
     const tag = stringArg(args, 'tag');
-    if (!baseUrl || !pot || !tag) throw new InputError('verify: give --url BASEURL, --pot NAME and --tag TAG');
+    if (!baseUrl || !pot || !tag) throw new InputError('verify: give --public-url BASEURL, --pot NAME and --tag TAG');
     const timeoutText = stringArg(args, 'timeout');
     let timeoutMs: number | undefined;
     if (timeoutText !== undefined) {
@@ -37,18 +41,19 @@ const command: Command = {
       if (!Number.isFinite(seconds) || seconds <= 0) throw new InputError(`verify: --timeout '${timeoutText}' is not a positive number of seconds`);
       timeoutMs = seconds * 1000;
     }
-    const json = boolArg(args, 'json');
+    const json = args.json;
     const progress = progressLine(`${pot}_${tag}.xz`, process.stderr);
-    const publicKeyFile = stringArg(args, 'public-key');
+    const publicKeyFile = cliPath(stringArg(args, 'public-key'));
+    if (publicKeyFile) await requireFile(publicKeyFile, 'verify: --public-key');
     const result = await verifyImage({
       baseUrl, pot, tag,
       ...(publicKeyFile ? { publicKeyFile } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
-      ...(json ? {} : { onProgress: (received: number, total: number | undefined) => progress.update(received, total) }),
+      onProgress: (received: number, total: number | undefined) => progress.update(received, total),
     });
     progress.done();
     if (json) {
-      console.log(JSON.stringify(result, null, 2));
+      printJson(result);
     } else if (result.ok) {
       const sig = result.signature === 'verified' ? `signature verified with ${publicKeyFile}` : 'signature not checked (no --public-key)';
       console.log(`OK ${pot}_${tag}: digest matches (${result.xzBytes} bytes of .xz${result.metaPresent ? ' + .meta' : ', no .meta'}); ${sig}`);
