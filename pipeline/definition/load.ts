@@ -256,7 +256,7 @@ export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: De
   const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
   // Both are printed (plan, logs): the shared URL parser refuses credentials in them (exit 2).
   if (publicUrl !== undefined) parseUrl(publicUrl, overrides.publicUrl !== undefined ? '--public-url' : 'publish.public_url', { schemes: ['http', 'https', 'file'] });
-  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--publish-to' : 'publish.to');
+  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--to' : 'publish.to');
 
   return releases.map(({ text: release, parsed: parsedRelease }) => ({
     file: path,
