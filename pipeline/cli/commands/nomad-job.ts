@@ -56,10 +56,6 @@ const command: Command = {
   async run(args) {
     const release = stringArg(args, 'release');
     const definition = await definitionOf(args, release ? { release } : {});
-    if (!release) {
-      const others = loadDefinitions(definition.file).slice(1).map((d) => d.freebsd.potRelease);
-      if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
-    }
     const repoUrl = stringArg(args, 'public-url');
     const tag = stringArg(args, 'tag');
 
@@ -84,6 +80,10 @@ const command: Command = {
       return 0;
     }
 
+    if (!release) {
+      const others = loadDefinitions(definition.file).slice(1).map((d) => d.freebsd.potRelease);
+      if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
+    }
     const paramsPath = cliPath(stringArg(args, 'params'));
     if (paramsPath !== undefined) await requireFile(paramsPath, 'nomad-job: --params');
     const text = renderJobFor(definition, {
