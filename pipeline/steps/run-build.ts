@@ -74,7 +74,16 @@ function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<B
       if (ctx.interrupted && !alwaysRuns) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
       const started = Date.now();
       try {
-        return await t.task(ctx, task);
+        // A dry run renders no task list (nothing may read as done): what a step says goes to stderr as lines.
+        const target = ctx.options.dryRun
+          ? new Proxy(task, {
+            set(obj, prop, value) {
+              if (prop === 'output' && typeof value === 'string') { process.stderr.write(`${value}\n`); return true; }
+              return Reflect.set(obj, prop, value);
+            },
+          })
+          : task;
+        return await t.task(ctx, target);
       } catch (error) {
         ctx.failedStep ??= name;
         const code = ctx.interrupted ? 130 : error instanceof UserError ? error.exitCode : 1;

@@ -77,7 +77,7 @@ const CASES: Record<string, { missingFile: string[]; badValue: string[]; json?: 
 };
 
 function oneErrorLine(r: Run, what: string): string {
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('warning: '));
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('warning: ') && !l.startsWith('note: '));
   assert.equal(lines.length, 1, `${what}: one line on stderr, got:\n${r.stderr}`);
   assert.match(lines[0]!, /^pot-image: /, what);
   return lines[0]!;
