@@ -233,7 +233,7 @@ function assertTerminated(r: Run, what: string): void {
   assert.match(r.stderr, /interrupted by SIGTERM/, what);
 }
 
-describe('SIGTERM: exit 143 and a line saying so, for every command', () => {
+describe('SIGTERM: exit 143 and a line saying so, for every command', { timeout: 120_000 }, () => {
   const servers: Array<Server | HttpServer> = [];
   after(() => { for (const s of servers) s.close(); });
 
@@ -266,8 +266,11 @@ describe('SIGTERM: exit 143 and a line saying so, for every command', () => {
       const run = spawnCli([name, '--definition', path]);
       const writer = await readerOpened(path);
       run.child.kill('SIGTERM');
-      const r = await run.done;
+      // The handler has run once it says so; only then is the FIFO closed (a read still blocked
+      // in libuv's thread pool holds even process.exit() until it returns).
+      await run.stderrSeen(/SIGTERM/);
       await writer.close();
+      const r = await run.done;
       assertTerminated(r, name);
     });
   }
@@ -278,8 +281,9 @@ describe('SIGTERM: exit 143 and a line saying so, for every command', () => {
     const writer = await readerOpened(path);
     await writer.write('partial input');
     run.child.kill('SIGTERM');
-    const r = await run.done;
+    await run.stderrSeen(/SIGTERM/);
     await writer.close();
+    const r = await run.done;
     assertTerminated(r, 'hash');
     assert.equal(r.stdout, '', 'no digest of a partial input');
   });
