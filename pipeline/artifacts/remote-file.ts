@@ -63,7 +63,7 @@ export interface StreamSink {
 
 /** Base URL or folder → a location; InputError for anything else. */
 export function imageLocation(base: string, policy: FetchPolicy = DEFAULT_POLICY): ImageLocation {
-  if (/^https?:\/\//i.test(base)) return new HttpLocation(parseUrl(base, '--url', { schemes: ['http', 'https'] }), policy);
+  if (/^https?:\/\//i.test(base)) return new HttpLocation(parseUrl(base, '--public-url', { schemes: ['http', 'https'] }), policy);
   if (/^file:\/\//i.test(base)) return new FolderLocation(fileURLToPath(base));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) {
     throw new InputError(`unsupported base URL '${stripCredentials(base)}': use http://, https://, file:// or a local folder`);

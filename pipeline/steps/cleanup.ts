@@ -29,7 +29,7 @@ export function cleanupTask(runner: CommandRunner, failed: () => boolean): Listr
           done.push(`kept ${d.potName}`);
         } else if (ctx.options.dryRun || (await potExists(runner, d.potName))) {
           await potDestroy(runner, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
-          done.push(`destroyed ${d.potName}`);
+          done.push(ctx.options.dryRun ? `would destroy ${d.potName}` : `destroyed ${d.potName}`);
         } else {
           // A create stopped half-way can leave a dataset without a configuration: `pot info`
           // does not see it, but `pot destroy -F` removes it (and fails harmlessly when nothing is there).

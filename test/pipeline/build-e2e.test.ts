@@ -22,12 +22,12 @@ test('a build runs every step in order, writes the three export files and the lo
   assert.equal(summary.tag, TAG);
   assert.match(summary.digest.hex, /^[0-9a-f]{256}$/);
   // the release-note summary: what the text output ends with, in --json too
-  assert.equal(summary.release.image, POT_NAME);
-  assert.equal(summary.release.tag, TAG);
-  assert.equal(summary.release.skein1024, summary.digest.hex);
-  assert.equal(summary.release.size, summary.artifacts.xz.size);
-  assert.equal(summary.release.keyNumber, null, 'unsigned here');
-  assert.equal(typeof summary.release.steps.create, 'number');
+  assert.equal(summary.summary.image, POT_NAME);
+  assert.equal(summary.summary.tag, TAG);
+  assert.equal(summary.summary.skein1024, summary.digest.hex);
+  assert.equal(summary.summary.size, summary.artifacts.xz.size);
+  assert.equal(summary.summary.keyNumber, null, 'unsigned here');
+  assert.equal(typeof summary.summary.steps.create, 'number');
   for (const name of artifactNames()) assert.ok(s.outputFiles().includes(name), `${name} in ${s.outputFiles().join(', ')}`);
   assert.ok(!s.outputFiles().some((f) => f.startsWith('.')), 'no staging folder left');
   assert.equal(summary.artifacts.xz.size, readFileSync(join(s.output, artifactNames()[0]!)).length);

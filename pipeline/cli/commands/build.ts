@@ -111,7 +111,7 @@ function releaseSummary(result: BuildResult, totalMs: number): ReleaseSummary {
 
 /** summaryOf plus the release summary (a real build) or the plan by step (a dry run). */
 function jsonOf(result: BuildResult, options: BuildOptions, totalMs: number): Record<string, unknown> {
-  return { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { release: releaseSummary(result, totalMs) }) };
+  return { ...summaryOf(result), ...(options.dryRun ? { planSteps: result.planSteps } : { summary: releaseSummary(result, totalMs) }) };
 }
 
 export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Promise<number> {
