@@ -1,5 +1,6 @@
 // Reads image/image.yaml, applies command-line overrides and validates every
 // field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
+import { parseBuilder } from '../builder/ssh-target.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isScalar, parseDocument, visit } from 'yaml';
@@ -179,6 +180,9 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const publishTo = overrides.publishTo ?? optional(pub.to, 'publish.to');
   const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
 
+  const builderText = overrides.builder ?? optional(raw.builder, 'builder');
+  const builder = parseBuilder(builderText, overrides.builder !== undefined ? '--builder' : 'builder');
+
   const name = potName(flavour, arch, parsedRelease);
   return {
     file: path,
@@ -197,6 +201,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
       to: publishTo && !/^[a-z]+:\/\//.test(publishTo) ? resolve(projectRoot, publishTo) : publishTo,
       publicUrl,
     },
+    ...(builder ? { builder } : {}),
     potName: name,
     tag: version,
   };

@@ -1,15 +1,18 @@
-// create and snapshot: the pot itself, built from the flavour chain.
+// create and snapshot: the pot itself, built from the flavour chain. The create
+// step owns the pot: its cleanup destroys it (unless --keep).
 import type { ListrTask } from 'listr2';
 import { potCreate } from '../pot/create.js';
+import { potDestroy } from '../pot/destroy.js';
+import { potExists } from '../pot/info.js';
 import { potSnapshot } from '../pot/snapshot.js';
-import type { BuildContext } from './context.js';
+import type { BuildContext, BuildStep } from './context.js';
 
 /** fbsd-update (and any other stock flavour) first, then X, X+1..X+3 that exist, X+4 last. */
 export function flavourOrder(ctx: BuildContext): string[] {
   return [...ctx.definition.flavours.before, ...ctx.definition.flavours.chain];
 }
 
-export function createTask(): ListrTask<BuildContext> {
+export function createTask(): BuildStep {
   return {
     title: 'create',
     task: async (ctx, task) => {
@@ -23,6 +26,22 @@ export function createTask(): ListrTask<BuildContext> {
         network: d.pot.network,
         flavours: flavourOrder(ctx),
       }, { onLine: (line) => { task.output = line; } });
+    },
+    cleanup: async (ctx, { builder }) => {
+      const d = ctx.definition;
+      if (!ctx.potCreated) return undefined;
+      if (ctx.options.keep) {
+        ctx.warnings.push(`kept the build pot ${d.potName}${builder.where ? ` on ${builder.where}` : ''} (--keep); remove it with: pot destroy -F -p ${d.potName}`);
+        return `kept ${d.potName}`;
+      }
+      if (await potExists(builder, d.potName)) {
+        await potDestroy(builder, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
+        return `destroyed ${d.potName}`;
+      }
+      // A create stopped half-way can leave a dataset without a configuration: `pot info`
+      // does not see it, but `pot destroy -F` removes it (and fails harmlessly when nothing is there).
+      const r = await potDestroy(builder, d.potName, true, { allowFailure: true });
+      return r.exitCode === 0 ? `destroyed the half-created ${d.potName}` : undefined;
     },
   };
 }

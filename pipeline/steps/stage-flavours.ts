@@ -1,13 +1,13 @@
-// stage flavours: install our flavour files flat into pot's flavour folder,
-// where pot (and the absolute `copy-in -s` paths in our command files) look for
-// them. Only the chain's own files are written; other flavours are untouched.
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// stage flavours: the chain's files travel to the builder as one tar stream
+// into the build's fresh temporary folder there, then go flat into pot's
+// flavour folder, where pot (and the absolute `copy-in -s` paths in our command
+// files) look for them. Only the chain's own files are written: our `<name>.d/`
+// is replaced whole (no stale payload survives), other flavours are untouched.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { ListrTask } from 'listr2';
+import { tarStream } from '../builder/staging.js';
 import { shellQuote } from '../runner/shell-quote.js';
-import type { BuildContext } from './context.js';
-
-export interface StageResult { copied: string[]; unchanged: string[]; removed: string[] }
+import type { BuildStep } from './context.js';
 
 /** The source files of flavour `name`: `name`, `name.sh` and everything under `name.d/`, as paths relative to `sourceDir`. */
 export function flavourFiles(sourceDir: string, name: string): string[] {
@@ -30,72 +30,35 @@ export function flavourFiles(sourceDir: string, name: string): string[] {
   return out;
 }
 
-function sameFile(src: string, dst: string): boolean {
-  if (!existsSync(dst)) return false;
-  const a = statSync(src);
-  const b = lstatSync(dst);
-  if (!b.isFile() || a.size !== b.size || (a.mode & 0o7777) !== (b.mode & 0o7777)) return false;
-  return readFileSync(src).equals(readFileSync(dst));
+/** `pot-image.<pot>.`: the builder's temporary folders of this pot's builds (preflight looks for leftovers). */
+export function builderDirPrefix(pot: string): string {
+  return `pot-image.${pot}.`;
 }
 
-/** Files under installDir/<name>.d that are no longer in the source (stale payload of OUR flavour only). */
-function stalePayload(sourceDir: string, installDir: string, name: string): string[] {
-  const dir = join(installDir, `${name}.d`);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-  const wanted = new Set(flavourFiles(sourceDir, name));
-  return flavourFiles(installDir, name).filter((f) => f.startsWith(`${name}.d`) && !wanted.has(f));
-}
-
-/**
- * Copy the flavours' files into installDir, preserving permissions and
- * skipping unchanged files. `note` receives the equivalent shell command of
- * each change; with `dryRun` nothing is written.
- */
-export function stageFlavours(sourceDir: string, installDir: string, names: readonly string[], note: (line: string) => void, dryRun = false): StageResult {
-  const result: StageResult = { copied: [], unchanged: [], removed: [] };
-  const madeDirs = new Set<string>();
-  if (dryRun) note(`mkdir -p ${shellQuote(installDir)}`);
-  else mkdirSync(installDir, { recursive: true });
-  for (const name of names) {
-    for (const rel of flavourFiles(sourceDir, name)) {
-      const src = join(sourceDir, rel);
-      const dst = join(installDir, rel);
-      if (!dryRun && sameFile(src, dst)) {
-        result.unchanged.push(rel);
-        continue;
-      }
-      const parent = join(dst, '..');
-      if (parent !== installDir && !madeDirs.has(parent) && (dryRun || !existsSync(parent))) {
-        for (let d = parent; d.startsWith(`${installDir}/`); d = join(d, '..')) madeDirs.add(d);
-        note(`mkdir -p ${shellQuote(parent)}`);
-      }
-      note(`install -p -m ${(statSync(src).mode & 0o7777).toString(8).padStart(4, '0')} ${shellQuote(src)} ${shellQuote(dst)}`);
-      if (!dryRun) {
-        mkdirSync(parent, { recursive: true });
-        copyFileSync(src, dst);
-        chmodSync(dst, statSync(src).mode & 0o7777);
-      }
-      result.copied.push(rel);
-    }
-    if (!dryRun) {
-      for (const rel of stalePayload(sourceDir, installDir, name)) {
-        note(`rm -f ${shellQuote(join(installDir, rel))}`);
-        rmSync(join(installDir, rel), { force: true });
-        result.removed.push(rel);
-      }
-    }
-  }
-  return result;
-}
-
-export function stageFlavoursTask(): ListrTask<BuildContext> {
+export function stageFlavoursTask(): BuildStep {
   return {
     title: 'stage flavours',
-    task: (ctx, task) => {
+    task: async (ctx, task) => {
       const { source, installDir, chain } = ctx.definition.flavours;
-      task.title = `stage flavours into ${installDir}`;
-      const r = stageFlavours(source, installDir, chain, (l) => ctx.note(l), ctx.options.dryRun);
-      task.output = `${r.copied.length} copied, ${r.unchanged.length} unchanged${r.removed.length ? `, ${r.removed.length} stale removed` : ''}`;
+      const builder = ctx.runner;
+      task.title = `stage flavours into ${installDir}${builder.where ? ` on ${builder.where}` : ''}`;
+      const files = chain.flatMap((name) => flavourFiles(source, name));
+      const dir = await builder.makeTempDir(builderDirPrefix(ctx.definition.potName));
+      ctx.builderDir = dir;
+      await builder.writeFolder(dir, tarStream(source, files, 'flavours'), `${files.length} flavour files of ${chain.join(', ')}`);
+      await builder.makeDir(installDir);
+      const payloads = chain.filter((name) => files.some((f) => f.startsWith(`${name}.d/`)));
+      for (const name of payloads) await builder.remove(join(installDir, `${name}.d`));
+      const top = [...new Set(files.map((f) => f.split('/')[0]!))];
+      await builder.run('cp', ['-Rp', ...top.map((t) => `${dir}/flavours/${t}`), `${installDir}/`], { purpose: `install the flavours into ${installDir}` });
+      task.output = `${files.length} files staged`;
+    },
+    cleanup: async (ctx, { builder }) => {
+      if (!ctx.builderDir) return undefined;
+      await builder.remove(ctx.builderDir);
+      const dir = ctx.builderDir;
+      ctx.builderDir = undefined;
+      return `removed ${shellQuote(dir)}${builder.where ? ` on ${builder.where}` : ''}`;
     },
   };
 }

@@ -24,6 +24,7 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   'public-key': { type: 'string' },
   'publish-to': { type: 'string' },
   'public-url': { type: 'string' },
+  builder: { type: 'string' },
   'dry-run': { type: 'boolean' },
   keep: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -50,6 +51,9 @@ image definition (each overrides image/image.yaml):
   --flavour-install-dir DIR  pot's flavour folder (default /usr/local/etc/pot/flavours)
   --sign-key FILE            signify secret key;  --public-key FILE  its public key
   --publish-to DIR|URL       repository;  --public-url URL  where clients import from
+  --builder ssh://[user@]host[:port]
+                             run pot on that FreeBSD builder over SSH (default: this machine);
+                             signing, publishing and verifying stay here, the key never leaves
 
 behaviour:
   --dry-run                  print the plan instead of building (any OS, no root)
@@ -82,6 +86,7 @@ function overridesOf(args: ParsedArgs): DefinitionOverrides {
     publicKey: cliPath(stringArg(args, 'public-key')),
     publishTo: publishTo && !/^[a-z][a-z0-9+.-]*:\/\//i.test(publishTo) ? cliPath(publishTo) : publishTo,
     publicUrl: stringArg(args, 'public-url'),
+    builder: stringArg(args, 'builder'),
   };
 }
 

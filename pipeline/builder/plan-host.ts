@@ -1,0 +1,122 @@
+// The --dry-run host: records every operation as the shell command it amounts
+// to and answers as if it succeeded with no output (results are marked
+// `planned`, so no verdict is drawn from them). The steps run unchanged; what
+// they did is the plan. A remote builder's lines name the host they run on.
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { Readable as ReadableStream } from 'node:stream';
+import { redact } from '../runner/redact.js';
+import { commandLine, shellQuote } from '../runner/shell-quote.js';
+import type { RunOptions, RunResult } from '../runner/types.js';
+import type { BuilderHost, FileStream } from './host.js';
+
+const q = shellQuote;
+
+/** The plan's lines, shared by the hosts of one build (the builder and this machine), in order. */
+export class PlanBook {
+  readonly lines: string[] = [];
+  constructor(private readonly secrets: readonly string[] = []) {}
+
+  record(line: string, secrets: readonly string[] = []): void {
+    this.lines.push(redact(line, [...this.secrets, ...secrets]));
+  }
+}
+
+/** Where the plan's temporary folders are shown (the real one is the host's $TMPDIR or /tmp). */
+export const PLAN_TMP = '/tmp';
+
+/** The prefix of a plan line that runs on a remote builder: `[root@builder:22] `. */
+export function wherePrefix(where: string): string {
+  return where ? `[${where}] ` : '';
+}
+
+export class PlanHost implements BuilderHost {
+  constructor(readonly book: PlanBook, readonly where = '') {}
+
+  get lines(): string[] {
+    return this.book.lines;
+  }
+
+  /** Add a line to the plan, marked with the host it runs on. */
+  record(line: string, secrets: readonly string[] = []): void {
+    this.book.record(`${line.startsWith('#') ? '' : wherePrefix(this.where)}${line}`, secrets);
+  }
+
+  async run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+    this.record(commandLine(command, args), options.secrets);
+    return { command, args, exitCode: 0, stdout: '', stderr: '', durationMs: 0, planned: true };
+  }
+
+  abort(): void {
+    // Nothing runs, so nothing to kill.
+  }
+
+  async makeTempDir(prefix: string, mode?: number): Promise<string> {
+    const dir = join(PLAN_TMP, `${prefix}XXXXXX`);
+    this.record(`mktemp -d ${q(dir)}${mode === undefined ? '' : ` && chmod ${mode.toString(8).padStart(4, '0')} ${q(dir)}`}`);
+    return dir;
+  }
+
+  async listTemp(prefix: string): Promise<string[]> {
+    this.record(`ls -d ${q(join(PLAN_TMP, prefix))}*`);
+    return [];
+  }
+
+  async makeDir(path: string): Promise<void> {
+    this.record(`mkdir -p ${q(path)}`);
+  }
+
+  async writeFolder(dir: string, stream: Readable, what: string): Promise<void> {
+    // Nothing is sent: drain the stream so its producer finishes cleanly.
+    stream.resume();
+    await finished(stream);
+    this.record(`tar -xpf - -C ${q(dir)}   # ${what}`);
+  }
+
+  async writeFile(path: string, _data: string | Uint8Array, mode = 0o644): Promise<void> {
+    this.record(`install -m ${mode.toString(8).padStart(4, '0')} /dev/stdin ${q(path)}`);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    this.record(`cat ${q(path)}`);
+    return Buffer.alloc(0);
+  }
+
+  async openRead(path: string): Promise<FileStream> {
+    this.record(`cat ${q(path)}`);
+    return { size: 0, stream: ReadableStream.from([]) };
+  }
+
+  async exists(path: string): Promise<boolean> {
+    this.record(`test -e ${q(path)}`);
+    return false;
+  }
+
+  async writable(path: string): Promise<boolean> {
+    this.record(`test -w ${q(path)}`);
+    return true;
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.record(`mv ${q(from)} ${q(to)}`);
+  }
+
+  async remove(path: string): Promise<void> {
+    this.record(`rm -rf ${q(path)}`);
+  }
+
+  async inProcess<T>(line: string): Promise<T | undefined> {
+    this.record(line);
+    return undefined;
+  }
+
+  async reach(ip: string, port: number): Promise<string> {
+    const host = ip.includes(':') ? `[${ip}]` : ip;
+    return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open.
+  }
+}
