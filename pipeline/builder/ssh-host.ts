@@ -29,8 +29,12 @@ const q = shellQuote;
  */
 export const REMOTE_WRAPPER = 'exec 3<&0; "$@" 3<&- & j=$!; { cat <&3 >/dev/null 2>&1; kill -TERM -"$(ps -o pgid= -p $$ | tr -d " ")" 2>/dev/null; } >/dev/null 2>&1 & w=$!; exec 3<&-; wait $j; s=$?; kill $w 2>/dev/null; exit $s';
 
-/** What ssh prints when the connection, not the command, failed (it then exits 255). */
-const CONNECTION_LOST = /closed by remote host|Broken pipe|Connection reset|Connection refused|Connection timed out|timed out|mux_client|master failed|Could not resolve|No route to host|Network is unreachable|client_loop|kex_exchange|Connection closed/i;
+/**
+ * ssh exits 255 when the connection failed, not the command (ssh(1)); its message may be
+ * silenced (LogLevel QUIET/ERROR), so the code alone counts. A command killed on the
+ * builder by a signal also ends so: then the builder is gone or stopping it, as with a drop.
+ */
+const LOST = 255;
 
 export interface SshHostOptions {
   target: SshTarget;
@@ -123,7 +127,7 @@ export class SshHost implements BuilderHost {
   }
 
   private lostError(during: string, stderr: string): UserError {
-    const line = stderr.trim().split('\n').filter(Boolean).pop() ?? 'ssh exited 255';
+    const line = stderr.trim().split('\n').filter(Boolean).pop() || 'ssh exited 255';
     this.lost ??= line;
     return new UserError(`lost the connection to the builder ${this.where} during '${during}' (${line}); what ran there was stopped; the cleanup and the next build's preflight name what is left`);
   }
@@ -133,7 +137,7 @@ export class SshHost implements BuilderHost {
     const wrap = options.input === undefined;
     const sshArgs = [...this.client(), this.options.target.host, '--', this.remoteLine(command, args, options, wrap)];
     const result = await this.options.runner.run('ssh', sshArgs, { ...options, env: undefined, cwd: undefined, display, allowFailure: true });
-    if (result.exitCode === 255 && CONNECTION_LOST.test(result.stderr)) throw this.lostError(commandLine(command, args), result.stderr);
+    if (result.exitCode === LOST) throw this.lostError(commandLine(command, args), result.stderr);
     const out = { ...result, command, args };
     if (out.exitCode !== 0 && !options.allowFailure) {
       const secrets = [...this.options.runner.secrets, ...(options.secrets ?? [])];
@@ -183,7 +187,7 @@ export class SshHost implements BuilderHost {
       child.on('close', (code) => {
         this.options.runner.log(stderr + `# exit ${code}\n`);
         if (code === 0) resolve();
-        else if (code === 255 && CONNECTION_LOST.test(stderr)) reject(this.lostError(what, stderr));
+        else if (code === LOST) reject(this.lostError(what, stderr));
         else reject(new UserError(`'[${this.where}] ${what}' exited ${code} (${stderr.trim().split('\n').pop() ?? ''})`));
       });
     });
