@@ -106,7 +106,7 @@ export class PlanHost implements BuilderHost {
     this.record(`rm -rf ${q(path)}`);
   }
 
-  async inProcess<T>(line: string): Promise<T | undefined> {
+  async inProcess<T>(line: string, _work?: () => Promise<T>): Promise<T | undefined> {
     this.record(line);
     return undefined;
   }

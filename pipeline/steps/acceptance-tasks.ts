@@ -124,7 +124,7 @@ async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
       progress: (line) => { task.output = line; },
     });
     s.smoke = result;
-    summary.smokeTest = { status: ctx.options.dryRun ? 'planned' : 'passed', clone: result.clone, url: result.baseUrl, durationMs: result.durationMs, checks: result.checks };
+    summary.smokeTest = { status: result.checks.length ? 'passed' : 'planned', clone: result.clone, url: result.baseUrl, durationMs: result.durationMs, checks: result.checks };
   } catch (error) {
     if (error instanceof SmokeTestFailure) summary.smokeTest = { status: 'failed', checks: error.checks, logs: error.logs };
     throw error;

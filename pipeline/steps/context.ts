@@ -5,7 +5,7 @@ import type { BuilderHost } from '../builder/host.js';
 import type { ImageDefinition } from '../definition/types.js';
 
 export interface BuildOptions {
-  /** Print the plan instead of running it (ctx.runner is then a recording PlanRunner). */
+  /** Print the plan instead of running it (ctx.runner and ctx.home are then recording PlanHosts). */
   dryRun: boolean;
   /** Keep the build pot after the build (default: destroyed, also on failure). */
   keep: boolean;

@@ -3,32 +3,12 @@
 // flavour folder, where pot (and the absolute `copy-in -s` paths in our command
 // files) look for them. Only the chain's own files are written: our `<name>.d/`
 // is replaced whole (no stale payload survives), other flavours are untouched.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { tarStream } from '../builder/staging.js';
+import { join } from 'node:path';
+import { flavourFiles, tarStream } from '../builder/staging.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildStep } from './context.js';
 
-/** The source files of flavour `name`: `name`, `name.sh` and everything under `name.d/`, as paths relative to `sourceDir`. */
-export function flavourFiles(sourceDir: string, name: string): string[] {
-  const out: string[] = [];
-  for (const f of [name, `${name}.sh`]) {
-    const p = join(sourceDir, f);
-    if (existsSync(p) && statSync(p).isFile()) out.push(f);
-  }
-  const payload = join(sourceDir, `${name}.d`);
-  if (existsSync(payload) && statSync(payload).isDirectory()) {
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-        const p = join(dir, entry.name);
-        if (entry.isDirectory()) walk(p);
-        else if (entry.isFile()) out.push(relative(sourceDir, p));
-      }
-    };
-    walk(payload);
-  }
-  return out;
-}
+export { flavourFiles };
 
 /** `pot-image.<pot>.`: the builder's temporary folders of this pot's builds (preflight looks for leftovers). */
 export function builderDirPrefix(pot: string): string {
