@@ -12,6 +12,12 @@ export interface FileStream {
   stream: Readable;
 }
 
+/** Files streamed back together: `sizes[i]` bytes of `paths[i]` follow each other in `stream` (missing ones contribute none). */
+export interface FilesStream {
+  sizes: (number | undefined)[];
+  stream: Readable;
+}
+
 export interface BuilderHost extends CommandRunner {
   /** Where operations run: '' for this machine, `user@host:port` for a remote builder (shown in the plan and errors). */
   readonly where: string;
@@ -29,6 +35,11 @@ export interface BuilderHost extends CommandRunner {
   readFile(path: string): Promise<Buffer | undefined>;
   /** Stream a (large) file back. */
   openRead(path: string): Promise<FileStream>;
+  /**
+   * Several files back in one go (one round trip to a remote builder): the size of
+   * each (undefined: missing) and one stream of their bytes back to back, in order.
+   */
+  openReadAll(paths: readonly string[]): Promise<FilesStream>;
   exists(path: string): Promise<boolean>;
   /** Can this process write into the folder? */
   writable(path: string): Promise<boolean>;

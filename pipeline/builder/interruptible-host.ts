@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import type { RunOptions, RunResult } from '../runner/types.js';
-import type { BuilderHost, FileStream } from './host.js';
+import type { BuilderHost, FileStream, FilesStream } from './host.js';
 
 export class InterruptibleHost implements BuilderHost {
   private reason: string | undefined;
@@ -47,6 +47,7 @@ export class InterruptibleHost implements BuilderHost {
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> { return this.guard(() => this.inner.writeFile(path, data, mode)); }
   readFile(path: string): Promise<Buffer | undefined> { return this.guard(() => this.inner.readFile(path)); }
   openRead(path: string): Promise<FileStream> { return this.guard(() => this.inner.openRead(path)); }
+  openReadAll(paths: readonly string[]): Promise<FilesStream> { return this.guard(() => this.inner.openReadAll(paths)); }
   exists(path: string): Promise<boolean> { return this.guard(() => this.inner.exists(path)); }
   writable(path: string): Promise<boolean> { return this.guard(() => this.inner.writable(path)); }
   rename(from: string, to: string): Promise<void> { return this.guard(() => this.inner.rename(from, to)); }

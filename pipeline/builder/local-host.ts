@@ -5,13 +5,13 @@ import { createReadStream } from 'node:fs';
 import { access, constants, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ExecaRunner, type ExecaRunnerOptions } from '../runner/execa-runner.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { CommandRunner, RunOptions, RunResult } from '../runner/types.js';
-import type { BuilderHost, FileStream } from './host.js';
+import type { BuilderHost, FileStream, FilesStream } from './host.js';
 
 const q = shellQuote;
 
@@ -78,6 +78,15 @@ export class LocalHost implements BuilderHost {
   async openRead(path: string): Promise<FileStream> {
     const { size } = await stat(path);
     return { size, stream: createReadStream(path, { highWaterMark: 1 << 20 }) };
+  }
+
+  async openReadAll(paths: readonly string[]): Promise<FilesStream> {
+    const sizes = await Promise.all(paths.map((p) => stat(p).then((st) => st.size, () => undefined)));
+    const present = paths.filter((_p, i) => sizes[i] !== undefined);
+    async function* chunks() {
+      for (const p of present) yield* createReadStream(p, { highWaterMark: 1 << 20 });
+    }
+    return { sizes, stream: Readable.from(chunks(), { objectMode: false }) };
   }
 
   async exists(path: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import { Readable as ReadableStream } from 'node:stream';
 import { redact } from '../runner/redact.js';
 import { commandLine, shellQuote } from '../runner/shell-quote.js';
 import type { RunOptions, RunResult } from '../runner/types.js';
-import type { BuilderHost, FileStream } from './host.js';
+import type { BuilderHost, FileStream, FilesStream } from './host.js';
 
 const q = shellQuote;
 
@@ -86,6 +86,11 @@ export class PlanHost implements BuilderHost {
   async openRead(path: string): Promise<FileStream> {
     this.record(`cat ${q(path)}`);
     return { size: 0, stream: ReadableStream.from([]) };
+  }
+
+  async openReadAll(paths: readonly string[]): Promise<FilesStream> {
+    this.record(`cat ${paths.map(q).join(' ')}`);
+    return { sizes: paths.map(() => 0), stream: ReadableStream.from([]) };
   }
 
   async exists(path: string): Promise<boolean> {

@@ -16,7 +16,7 @@ import type { ExecaRunner } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
 import { commandLine, shellQuote } from '../runner/shell-quote.js';
 import type { RunOptions, RunResult } from '../runner/types.js';
-import type { BuilderHost, FileStream } from './host.js';
+import type { BuilderHost, FileStream, FilesStream } from './host.js';
 import type { SshTarget } from './ssh-target.js';
 
 const q = shellQuote;
@@ -244,6 +244,37 @@ export class SshHost implements BuilderHost {
     // A transfer cut short must fail the reader, not end quietly.
     done.catch((error: unknown) => stream.destroy(error as Error));
     return { size, stream };
+  }
+
+  /** One remote command: a line per file (its size, or '-' when missing), then the files' bytes back to back. */
+  async openReadAll(paths: readonly string[]): Promise<FilesStream> {
+    const script = 'for f; do if [ -f "$f" ]; then wc -c < "$f"; else echo -; fi; done; for f; do if [ -f "$f" ]; then cat "$f"; fi; done';
+    const child = this.stream('sh', ['-c', script, 'sh', ...paths]);
+    const done = this.finished(child, `cat ${paths.join(' ')}`);
+    const out = child.stdout!;
+    // The header: one line per file, read off the front of the stream; the rest is the files' bytes.
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        let nl: number;
+        while (lines.length < paths.length && (nl = head.indexOf(10)) >= 0) {
+          lines.push(head.subarray(0, nl).toString('utf8').trim());
+          head = head.subarray(nl + 1);
+        }
+        if (lines.length < paths.length) return;
+        out.off('data', onData);
+        out.pause();
+        if (head.length) out.unshift(head);
+        resolve();
+      };
+      out.on('data', onData);
+      done.then(() => reject(new UserError(`the builder ${this.where} did not list ${paths.join(', ')}`)), reject);
+    });
+    done.catch((error: unknown) => out.destroy(error as Error));
+    const stream = out;
+    return { sizes: lines.map((l) => (l === '-' ? undefined : Number(l))), stream };
   }
 
   async exists(path: string): Promise<boolean> {

@@ -47,8 +47,16 @@ function keygen(file: string): void {
 
 /** Start sshd; `env` becomes the remote sessions' environment (PATH included); `acceptEnv` names variables the client may send. */
 export async function startSshd(env: Record<string, string>, acceptEnv = 'POT_STANDIN_*', samePort?: number, sameDir?: string): Promise<Sshd> {
+  const sshd = await launchSshd(sameDir ?? tempDir('pot-image-sshd-'), env, acceptEnv, samePort, sameDir !== undefined);
+  after(() => sshd.stop());
+  return sshd;
+}
+
+/** The same outside node:test (the benchmark): `dir` is the caller's, and so is stop(). */
+export async function launchSshd(dir: string, env: Record<string, string>, acceptEnv = 'POT_STANDIN_*', samePort?: number, again = false, record = true): Promise<Sshd> {
   // Again on the same port with the same keys: the builder is back after a reboot.
-  const dir = sameDir ?? tempDir('pot-image-sshd-');
+  const sameDir = again ? dir : undefined;
+  mkdirSync(dir, { recursive: true });
   const port = samePort ?? await freePort();
   if (!sameDir) {
     keygen(join(dir, 'host_key'));
@@ -74,7 +82,7 @@ export async function startSshd(env: Record<string, string>, acceptEnv = 'POT_ST
     `AcceptEnv ${acceptEnv}`,
     `SetEnv ${setEnv} "SSH_RECORD=${join(dir, 'record')}"`,
     // Every session's command, environment and stdin are recorded (the "no secret crosses" check).
-    `ForceCommand ${join(dirname(fileURLToPath(import.meta.url)), 'ssh-record.sh')}`,
+    ...(record ? [`ForceCommand ${join(dirname(fileURLToPath(import.meta.url)), 'ssh-record.sh')}`] : ['Subsystem sftp internal-sftp']),
     'LogLevel VERBOSE',
     '',
   ].join('\n'));
@@ -118,7 +126,6 @@ export async function startSshd(env: Record<string, string>, acceptEnv = 'POT_ST
     child.kill('SIGTERM');
     await exited;
   };
-  after(stop);
   return {
     port,
     dir,
