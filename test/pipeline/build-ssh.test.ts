@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createServer } from 'node:http';
+import { SshHost } from '../../pipeline/builder/ssh-host.js';
+import { parseBuilder } from '../../pipeline/builder/ssh-target.js';
+import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { runCli } from '../helpers/cli.js';
 import { sshdMissing, startSshd, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -170,6 +174,24 @@ test('over SSH: a builder gone mid-build (sshd stopped) leaves its pot and stagi
   assert.match(line, new RegExp(`a pot named ${POT_NAME} is left over from an earlier build on root@127\\.0\\.0\\.1:\\d+: pot destroy -F -p ${POT_NAME}`));
   assert.match(line, /temporary folder \S+\/builder-tmp\/pot-image\.matrix-synapse-nomad-amd64-13_0\.\w+ left over from an earlier build on \S+: rm -rf /);
   assert.ok(!r.s.calls().slice(before).some((l) => l.startsWith('pot create')), 'nothing was built');
+});
+
+test('over SSH: the smoke test reaches the clone from the builder\'s side, through a port forwarded over the connection', { skip }, async () => {
+  // A web server only "the builder" can see (127.0.0.1 of the builder; here the same machine).
+  const server = createServer((_req, res) => res.end('jail nginx says hi'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const r = await remote();
+  const host = new SshHost({ target: parseBuilder(r.sshd.url)!, runner: new ExecaRunner(), configFile: r.sshd.clientConfig });
+  try {
+    await host.connect();
+    const base = await host.reach('127.0.0.1', port);
+    assert.notEqual(new URL(base).port, String(port), 'a forwarded local port, not the jail address');
+    assert.equal(await (await fetch(`${base}/health`)).text(), 'jail nginx says hi');
+  } finally {
+    await host.close();
+    server.close();
+  }
 });
 
 test('the plan of a remote build differs from a local one only in where the builder operations run', async () => {
