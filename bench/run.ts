@@ -1,5 +1,6 @@
 // `npm run bench`: every bench/*.bench.ts, one after the other (they measure
-// throughput, so never in parallel), each in its own process.
+// throughput, so never in parallel), each in its own process. Each prints its
+// figures and exits non-zero when it misses a target; so does this run.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,4 +17,5 @@ for (const file of benches) {
     console.log(`${file} exited ${r.status ?? r.signal}`);
   }
 }
+console.log(failed ? `\nbench: ${failed} of ${benches.length} missed a target or failed (NOT met above)` : `\nbench: all ${benches.length} met their targets`);
 process.exitCode = failed ? 1 : 0;

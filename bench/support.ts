@@ -31,6 +31,26 @@ export async function writeSignedImage(dir: string, base: string, sizeMiB: numbe
   return { pub, sec };
 }
 
+/** A file of `sizeMiB` MiB of random bytes. */
+export function writeRandomFile(path: string, sizeMiB: number): void {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(4 * MIB);
+  for (let written = 0; written < sizeMiB * MIB; written += chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, sizeMiB * MIB - written));
+  closeSync(fd);
+}
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** How a bench line ends: the target and whether it was met, NOT met in capitals. */
+export function judge(met: boolean, target: string): string {
+  return `${target}: ${met ? 'met' : 'NOT met'}`;
+}
+
 /** The CLI as users run it (compiled); through tsx when dist/ is missing. */
 export function cliCommand(): { args: string[]; how: string } {
   const compiled = join(ROOT, 'dist', 'pipeline', 'cli', 'main.js');

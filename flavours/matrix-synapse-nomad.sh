@@ -11,8 +11,9 @@ PAYLOAD=/root/matrix-synapse-nomad.d
 LIBEXEC=/usr/local/libexec/matrix-synapse-nomad
 SHARE=/usr/local/share/matrix-synapse-nomad
 # The packages cook needs, by origin so the Python flavour of the release
-# (py39-, py311-, ...) does not matter.
-ORIGINS="net-im/py-matrix-synapse net/py-matrix-synapse-ldap3 www/nginx security/acme.sh"
+# (py39-, py311-, ...) does not matter. psycopg2 (PostgreSQL) is named on its
+# own: the Synapse package pulls it in only when built with its PGSQL option.
+ORIGINS="net-im/py-matrix-synapse net/py-matrix-synapse-ldap3 databases/py-psycopg2 www/nginx security/acme.sh"
 # pkg branch: quarterly unless the builder exports PKG_BRANCH=latest.
 PKG_BRANCH=${PKG_BRANCH:-quarterly}
 

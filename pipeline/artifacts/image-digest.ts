@@ -4,7 +4,7 @@
 // image is never read twice.
 import { readFile } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { fileChunks } from './file-chunks.js';
+import { absorbFile } from './skein-file.js';
 import { Skein1024 } from './skein1024.js';
 
 export class ImageDigest {
@@ -19,6 +19,11 @@ export class ImageDigest {
   addXz(chunk: Uint8Array): void {
     this.skein.update(chunk);
     this.bytes += chunk.length;
+  }
+
+  /** Add a whole .xz file, read straight into the hashing engine. */
+  async addXzFile(path: string): Promise<void> {
+    this.bytes += await absorbFile(this.skein, path);
   }
 
   /** A pass-through stream: pipe the .xz through it to hash it on the way. */
@@ -47,7 +52,7 @@ export async function digestImageStream(xz: AsyncIterable<Uint8Array>, meta: Uin
 /** Digest of the files on disk; a missing .meta counts as empty. */
 export async function digestImageFiles(xzPath: string, metaPath?: string): Promise<string> {
   const digest = new ImageDigest();
-  for await (const chunk of fileChunks(xzPath)) digest.addXz(chunk);
+  await digest.addXzFile(xzPath);
   let meta: Uint8Array | null = null;
   if (metaPath) {
     try {

@@ -11,8 +11,10 @@ import { resolve as resolvePath, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../errors.js';
+import { parseUrl, stripCredentials } from '../input/urls.js';
 import { fileChunks } from './file-chunks.js';
 import { garbagePacer } from './garbage-pacer.js';
+import { TransferFloor } from './transfer-floor.js';
 
 export interface FetchPolicy {
   /** A transfer that delivers no bytes for this long fails (ms). */
@@ -61,10 +63,10 @@ export interface StreamSink {
 
 /** Base URL or folder → a location; InputError for anything else. */
 export function imageLocation(base: string, policy: FetchPolicy = DEFAULT_POLICY): ImageLocation {
-  if (/^https?:\/\//i.test(base)) return new HttpLocation(base, policy);
+  if (/^https?:\/\//i.test(base)) return new HttpLocation(parseUrl(base, '--url', { schemes: ['http', 'https'] }), policy);
   if (/^file:\/\//i.test(base)) return new FolderLocation(fileURLToPath(base));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) {
-    throw new InputError(`unsupported base URL '${base}': use http://, https://, file:// or a local folder`);
+    throw new InputError(`unsupported base URL '${stripCredentials(base)}': use http://, https://, file:// or a local folder`);
   }
   if (base === '') throw new InputError('the base URL is empty: give http(s)://..., file://... or a folder');
   return new FolderLocation(resolvePath(base));
@@ -106,7 +108,8 @@ class FolderLocation implements ImageLocation {
   }
 }
 
-interface HttpResponse { status: number; headers: http.IncomingHttpHeaders; body: http.IncomingMessage; url: string }
+/** `floor` must be told every chunk of `body` read (the throughput floor). */
+interface HttpResponse { status: number; headers: http.IncomingHttpHeaders; body: http.IncomingMessage; url: string; floor: TransferFloor }
 
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -122,23 +125,30 @@ function isRetryableStatus(status: number): boolean {
 class HttpLocation implements ImageLocation {
   private readonly base: URL;
 
-  constructor(base: string, private readonly policy: FetchPolicy) {
-    try {
-      this.base = new URL(base.endsWith('/') ? base : `${base}/`);
-    } catch {
-      throw new InputError(`invalid base URL '${base}'`);
-    }
+  constructor(base: URL, private readonly policy: FetchPolicy) {
+    this.base = new URL(base.href.endsWith('/') ? base.href : `${base.href}/`);
   }
 
   locate(name: string): string {
     return new URL(encodeURIComponent(name), this.base).toString();
   }
 
-  /** GET with redirects and an inactivity timeout on the socket. */
+  /** GET with redirects, an inactivity timeout on the socket and a throughput floor (bounded time). */
   private get(url: string, headers: Record<string, string>, redirects = 5): Promise<HttpResponse> {
     return new Promise((resolve, reject) => {
       const lib = url.startsWith('https:') ? https : http;
+      let answer: http.IncomingMessage | undefined;
+      // A body below the floor is not retried: a trickling server would only hold the client longer.
+      const floor = new TransferFloor(this.policy.timeoutMs, (reason) => {
+        if (answer) answer.destroy(new FetchFailed(url, answer.statusCode, reason, 1));
+        // No answer (or only part of its headers) for a whole window: like silence, retried.
+        else req.destroy(Object.assign(new Error(`no data for ${Number((this.policy.timeoutMs / 1000).toFixed(2))} s`), { code: 'ETIMEDOUT' }));
+      });
       const req = lib.get(url, { headers: { 'user-agent': 'pot-image-verify', ...headers } }, (res) => {
+        answer = res;
+        const length = Number(res.headers['content-length']);
+        floor.begin(Number.isFinite(length) ? length : undefined);
+        res.once('close', () => floor.stop());
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if ([301, 302, 303, 307, 308].includes(status) && location) {
@@ -147,15 +157,31 @@ class HttpLocation implements ImageLocation {
             reject(Object.assign(new Error('too many redirects'), { code: 'ETOOMANYREDIRECTS' }));
             return;
           }
-          this.get(new URL(location, url).toString(), headers, redirects - 1).then(resolve, reject);
+          // A server's Location is input too: one that is not a URL (or not http/https) fails this fetch, with one line.
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            reject(new FetchFailed(url, status, `redirected (HTTP ${status}) to '${stripCredentials(location).slice(0, 200)}', which is not a valid URL`, 1));
+            return;
+          }
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+            reject(new FetchFailed(url, status, `redirected (HTTP ${status}) to ${next.protocol}//, which is not http or https`, 1));
+            return;
+          }
+          this.get(next.toString(), headers, redirects - 1).then(resolve, reject);
           return;
         }
-        resolve({ status, headers: res.headers, body: res, url });
+        resolve({ status, headers: res.headers, body: res, url, floor });
       });
+      floor.start();
       req.setTimeout(this.policy.timeoutMs, () => {
         req.destroy(Object.assign(new Error(`no data for ${Number((this.policy.timeoutMs / 1000).toFixed(2))} s`), { code: 'ETIMEDOUT' }));
       });
-      req.on('error', reject);
+      req.on('error', (error) => {
+        floor.stop();
+        reject(error);
+      });
     });
   }
 
@@ -203,6 +229,7 @@ class HttpLocation implements ImageLocation {
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
+        res.floor.add((chunk as Buffer).length);
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
           res.body.destroy();
@@ -230,6 +257,7 @@ class HttpLocation implements ImageLocation {
       if (Number.isFinite(length)) sink.total?.((res.status === 206 ? from : 0) + length);
       const pace = garbagePacer();
       for await (const chunk of res.body) {
+        res.floor.add((chunk as Buffer).length);
         sink.write(chunk as Buffer);
         pace((chunk as Buffer).length);
       }

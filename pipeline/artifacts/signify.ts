@@ -9,9 +9,9 @@
 // the first 8 bytes of SHA-512 of the plain key, which is how a wrong
 // passphrase is detected.
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { UserError } from '../errors.js';
+import { link, lstat, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError, UserError } from '../errors.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
 
 export const COMMENT_HEADER = 'untrusted comment: ';
@@ -212,16 +212,28 @@ export async function readSignatureFile(path: string): Promise<Signature> {
   return parseSignature(await readText(path, 'signature'), path);
 }
 
-/** Write via a temporary file and rename, so a failure never leaves a half-written file. */
-export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+/**
+ * Write via a temporary file and rename, so a failure never leaves a half-written file.
+ * `createOnly`: link() instead of rename(), which refuses an existing file atomically
+ * (EEXIST): a key file is never replaced, however its path is spelled.
+ */
+export async function writeFileAtomic(path: string, content: string, mode = 0o644, options: { createOnly?: boolean } = {}): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(tmp, content, { mode, flag: 'wx' });
-    await rename(tmp, path);
-  } catch (error) {
+    if (options.createOnly) await link(tmp, path);
+    else await rename(tmp, path);
+  } finally {
     await rm(tmp, { force: true });
-    throw error;
   }
+}
+
+/** Whether two paths name the same file: the same inode when it exists, else the same folder and name. */
+export async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  if (sa && sb) return sa.dev === sb.dev && sa.ino === sb.ino;
+  const where = async (p: string) => join(await realpath(dirname(resolve(p))).catch(() => dirname(resolve(p))), basename(p));
+  return (await where(a)) === (await where(b));
 }
 
 /** The comment signify writes into a signature made with `secretKeyPath`. */
@@ -236,11 +248,14 @@ export function signBytes(secret: SecretKey, message: Uint8Array, comment: strin
   return formatSignature({ comment, keynum: secret.keynum, signature: ed25519Sign(secret.key, message) });
 }
 
-async function readMessage(path: string): Promise<Buffer> {
+/** A message to sign or check, refused (exit 2) over signify's own 1 GiB limit: what we sign, signify can verify. */
+export async function readMessage(path: string): Promise<Buffer> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new UserError(`${path} is not a file`);
-    if (info.size > MAX_MESSAGE_BYTES) throw new UserError(`${path} is larger than 1 GiB; sign its digest instead`);
+    if (info.size > MAX_MESSAGE_BYTES) {
+      throw new InputError(`${path} is ${info.size} bytes, over signify's limit of 1 GiB (signify -V refuses it: "msg too large"); sign its digest instead (the image's .xz.skein)`);
+    }
     return await readFile(path);
   } catch (error) {
     if (error instanceof UserError) throw error;
@@ -292,21 +307,32 @@ export interface KeygenOptions {
   rounds?: number;
 }
 
-/** `signify -G -p PUB -s SEC [-n]`: refuses to overwrite either file. */
+/** `signify -G -p PUB -s SEC [-n]`: refuses to overwrite either file, even when a race creates one meanwhile. */
 export async function generateKeyFiles(publicFile: string, secretFile: string, options: KeygenOptions): Promise<PublicKey> {
+  if (await sameFile(publicFile, secretFile)) {
+    throw new InputError(`--public ${publicFile} and --secret ${secretFile} name the same file; give two different files`);
+  }
   for (const path of [secretFile, publicFile]) {
-    const exists = await stat(path).then(() => true, () => false);
+    const exists = await lstat(path).then(() => true, () => false);
     if (exists) throw new UserError(`${path} already exists; remove it or choose another name (keys are never overwritten)`);
   }
   const comment = options.comment ?? 'signify';
   const secret = generateSecretKey();
   const enc = encryptSecretKey(secret, options.passphrase, `${comment} secret key`, options.rounds);
   const publicKey = publicKeyOf(secret, `${comment} public key`);
-  await writeFileAtomic(secretFile, formatSecretKey(enc), 0o600);
+  const exists = (path: string) => new UserError(`${path} already exists; remove it or choose another name (keys are never overwritten)`);
   try {
-    await writeFileAtomic(publicFile, formatPublicKey(publicKey), 0o644);
+    await writeFileAtomic(secretFile, formatSecretKey(enc), 0o600, { createOnly: true });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw exists(secretFile);
+    throw error;
+  }
+  try {
+    await writeFileAtomic(publicFile, formatPublicKey(publicKey), 0o644, { createOnly: true });
+  } catch (error) {
+    // Only the secret key made just now is removed: it was never handed out.
     await rm(secretFile, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw exists(publicFile);
     throw error;
   }
   return publicKey;

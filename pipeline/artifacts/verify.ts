@@ -5,6 +5,7 @@
 //   4. fetch .xz.meta (absent = empty, as pot does)
 //   5. Skein-1024(.xz ++ .meta) must equal the .skein file byte for byte
 import { InputError, UserError } from '../errors.js';
+import { checkPotName, checkTag } from '../input/names.js';
 import { ImageDigest } from './image-digest.js';
 import { DEFAULT_POLICY, FetchFailed, MissingFile, imageLocation, type FetchPolicy } from './remote-file.js';
 import { parseSignature, readPublicKeyFile, verifySignature, type PublicKey } from './signify.js';
@@ -66,6 +67,9 @@ function fetchFailure(step: VerifyStep, error: unknown): StepFailure {
 export async function verifyImage(options: VerifyOptions): Promise<VerifyResult> {
   const { pot, tag } = options;
   if (!pot || !tag) throw new InputError('verify needs both a pot name and a tag');
+  // Names, not paths: ../outside/x must not read files outside the repository.
+  checkPotName(pot);
+  checkTag(tag);
   const policy: FetchPolicy = {
     timeoutMs: options.timeoutMs ?? DEFAULT_POLICY.timeoutMs,
     retries: options.retries ?? DEFAULT_POLICY.retries,

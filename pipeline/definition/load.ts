@@ -6,6 +6,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isScalar, parseDocument, visit } from 'yaml';
 import semver from 'semver';
 import { InputError } from '../errors.js';
+import { parseUrl } from '../input/urls.js';
+import { parseTarget } from '../repository/open-target.js';
 import { parseRelease, potName } from './pot-name.js';
 import { ARCHES, POT_NETWORKS, type DefinitionOverrides, type ImageDefinition, type PotNetwork } from './types.js';
 
@@ -179,6 +181,9 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const pub = section(raw, 'publish');
   const publishTo = overrides.publishTo ?? optional(pub.to, 'publish.to');
   const publicUrl = overrides.publicUrl ?? optional(pub.public_url, 'publish.public_url');
+  // Both are printed (plan, logs): the shared URL parser refuses credentials in them (exit 2).
+  if (publicUrl !== undefined) parseUrl(publicUrl, overrides.publicUrl !== undefined ? '--public-url' : 'publish.public_url', { schemes: ['http', 'https', 'file'] });
+  if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--publish-to' : 'publish.to');
 
   const builderText = overrides.builder ?? optional(raw.builder, 'builder');
   const builder = parseBuilder(builderText, overrides.builder !== undefined ? '--builder' : 'builder');

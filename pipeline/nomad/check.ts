@@ -3,9 +3,10 @@
 // Each problem is one line saying what is wrong and what to write instead.
 import { blocks, labelledBlocks, type HclBody } from './hcl.js';
 import { POT_DRIVER_OPTION_NAMES, POT_DRIVER_VERSION } from './driver-options.js';
-import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS } from './job-spec.js';
-import { parameterByFlag, PARAMETER_NAMES, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+import { COOK, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS, VARIABLE_PATH } from './job-spec.js';
+import { FILE_ONLY_PARAMETERS, parameterByFlag, PARAMETER_NAMES, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
 import { unsafeInEnv, unsafeInEnvAdvice } from './params-file.js';
+import { driverEntryProblem } from './host-paths.js';
 
 export interface JobExpectations {
   potName: string;
@@ -43,6 +44,12 @@ function isParamsFileDestination(destination: string | undefined): boolean {
 }
 
 /** Parameters given as cook flags in args: ["-d", "example.com", ...]. */
+/** cook refuses NAME from its environment: where it must come from instead. */
+function fileOnlyAdvice(name: string): string {
+  return `${name} is refused by cook from the environment; it comes only from the Nomad Variable: a line ${name}={{ .${name} }} in the template with ` +
+    `destination = "${PARAMS_FILE_DESTINATION}" and env = false, and 'nomad var put ${VARIABLE_PATH} ${name}=...'`;
+}
+
 function argsParameters(args: string[]): Record<string, string> {
   const found: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -107,6 +114,20 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
     problems.push(`${at}: config.image "${image}" is not a URL pot import can fetch from (http, https, file or ftp)`);
   }
 
+  // copy/mount entries become `pot copy-in`/`mount-in` lines the client runs with sh -c.
+  for (const option of ['copy', 'mount', 'mount_read_only']) {
+    if (config[option] === undefined) continue;
+    const entries = strings(config[option]);
+    if (!entries) {
+      problems.push(`${at}: config.${option} must be a list of "HOST_PATH:JAIL_PATH" strings`);
+      continue;
+    }
+    for (const entry of entries) {
+      const problem = driverEntryProblem(option, entry);
+      if (problem) problems.push(`${at}: config.${problem}`);
+    }
+  }
+
   const mounts = strings(config.mount) ?? [];
   const dataMount = mounts.find((m) => m.split(':')[1] === DATA_IN_JAIL);
   if (!dataMount) {
@@ -164,6 +185,9 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
     const keys = templateEnvKeys(str(tpl.data) ?? '').filter((k) => PARAMETER_NAMES.includes(k));
     for (const k of keys) parameters[k] ??= 'template';
     const secrets = keys.filter((k) => SECRET_PARAMETERS.includes(k));
+    for (const k of asEnv ? keys.filter((n) => FILE_ONLY_PARAMETERS.includes(n)) : []) {
+      problems.push(`${at}: ${fileOnlyAdvice(k)} (an env = true template makes it an environment variable)`);
+    }
     if (asEnv && secrets.length > 0) {
       notes.push(
         `${secrets.join(', ')} reach${secrets.length > 1 ? '' : 'es'} the jail through an env = true template, which the pot driver passes through the shell (whitespace and $ \` \\ " ' ; & | and similar break or run); ` +
@@ -174,14 +198,18 @@ export function checkJob(root: HclBody, expect: JobExpectations): JobCheckResult
   for (const required of requiredParameters(values)) {
     if (parameters[required] === undefined) {
       const how = SECRET_PARAMETERS.includes(required)
-        ? `add it to the template that reads the Nomad Variable into ${PARAMS_FILE_DESTINATION} (or to env {})`
+        ? `add it to the template that reads the Nomad Variable into ${PARAMS_FILE_DESTINATION}${FILE_ONLY_PARAMETERS.includes(required) ? '' : ' (or to env {})'}`
         : 'add it to env {}';
       problems.push(`${at}: required parameter ${required} is not set; ${how}`);
     } else if (parameters[required] !== 'template' && values[required] === '') {
       problems.push(`${at}: required parameter ${required} is empty; give it a value`);
     }
   }
+  for (const name of FILE_ONLY_PARAMETERS) {
+    if (parameters[name] === 'env') problems.push(`${at}: env.${fileOnlyAdvice(name)}`);
+  }
   for (const secret of SECRET_PARAMETERS) {
+    if (FILE_ONLY_PARAMETERS.includes(secret)) continue;
     if (parameters[secret] === 'env' || parameters[secret] === 'args') {
       notes.push(`${secret} is written in the job file in clear; the shipped job reads it from a Nomad Variable instead`);
     }

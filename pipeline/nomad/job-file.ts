@@ -2,11 +2,14 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { checkTag as checkNameTag } from '../input/names.js';
+import { parseUrl } from '../input/urls.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { checkJob, type JobCheckResult } from './check.js';
+import { checkControlKey } from './host-paths.js';
 import { parseHcl } from './hcl.js';
 import { DEFAULT_CONTROL_KEY } from './job-spec.js';
-import { requiredParameters, SECRET_PARAMETERS } from './parameters.js';
+import { FILE_ONLY_PARAMETERS, requiredParameters, SECRET_PARAMETERS } from './parameters.js';
 import { exampleParams, renderJob } from './render.js';
 
 /** The repository URL the shipped example job names when the definition has no publish.public_url. */
@@ -24,18 +27,16 @@ export interface RenderRequest {
   serviceProvider?: string;
 }
 
+/** A URL pot import can fetch from, without credentials (the job file is read by many). */
 function checkRepoUrl(url: string): string {
-  if (!/^(https?|file|ftp):\/\/\S+$/.test(url)) {
-    throw new InputError(`--repo-url: '${url}' is not a URL pot import can fetch from; use http://, https://, file:// or ftp://`);
-  }
+  parseUrl(url, '--repo-url', { schemes: ['http', 'https', 'file', 'ftp'] });
+  if (/\s/.test(url)) throw new InputError(`--repo-url: '${url}' contains white space; pot import cannot fetch from it`);
   return url;
 }
 
+/** The image tag: the one validator every command shares. */
 export function checkTag(tag: string): string {
-  if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(tag)) {
-    throw new InputError(`--tag: '${tag}' is not an image tag; use the image version, e.g. 0.11.0`);
-  }
-  return tag;
+  return checkNameTag(tag);
 }
 
 function checkProvider(provider: string | undefined): 'consul' | 'nomad' | undefined {
@@ -62,15 +63,19 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
   if (params === undefined) {
     params = exampleParams();
   } else {
-    const missing = requiredParameters(params).filter((n) => params?.[n] === undefined && (req.plainEnv || !SECRET_PARAMETERS.includes(n)));
+    // Secrets come from the Nomad Variable (with --plain-env from the file, except the file-only ones).
+    const fromVariable = (n: string) => SECRET_PARAMETERS.includes(n) && (!req.plainEnv || FILE_ONLY_PARAMETERS.includes(n));
+    const missing = requiredParameters(params).filter((n) => params?.[n] === undefined && !fromVariable(n));
     if (missing.length > 0) {
       throw new InputError(`--params: required parameter${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing; add ${missing.map((n) => `${n}=...`).join(' ')}`);
     }
-    const secretsGiven = SECRET_PARAMETERS.filter((n) => params?.[n] !== undefined);
-    if (!req.plainEnv && secretsGiven.length > 0) {
+    const secretsGiven = SECRET_PARAMETERS.filter((n) => params?.[n] !== undefined && fromVariable(n));
+    if (secretsGiven.length > 0) {
+      const fileOnly = secretsGiven.filter((n) => FILE_ONLY_PARAMETERS.includes(n));
       throw new InputError(
         `--params: ${secretsGiven.join(', ')} ${secretsGiven.length > 1 ? 'are secrets' : 'is a secret'} and stays out of the job file; ` +
-          `remove ${secretsGiven.length > 1 ? 'them' : 'it'} and run 'nomad var put nomad/jobs/matrix-synapse ${secretsGiven.map((n) => `${n}=...`).join(' ')}' (or pass --plain-env)`,
+          `remove ${secretsGiven.length > 1 ? 'them' : 'it'} and run 'nomad var put nomad/jobs/matrix-synapse ${secretsGiven.map((n) => `${n}=...`).join(' ')}'` +
+          (fileOnly.length > 0 ? ` (cook takes ${fileOnly.join(', ')} only from the Nomad Variable, even with --plain-env)` : ' (or pass --plain-env)'),
       );
     }
   }
@@ -81,7 +86,7 @@ export function renderJobFor(definition: ImageDefinition, req: RenderRequest): s
     datacenters,
     params,
     plainEnv: req.plainEnv,
-    controlKey: req.controlKey ?? DEFAULT_CONTROL_KEY,
+    controlKey: checkControlKey(req.controlKey ?? DEFAULT_CONTROL_KEY),
     dynamicPorts: req.dynamicPorts,
     serviceProvider: checkProvider(req.serviceProvider),
   });

@@ -5,16 +5,18 @@ export type Requirement = 'always' | 'unless-nossl' | 'optional';
 
 export interface ImageParameter {
   name: string;
-  /** cook's flag for the same value. */
-  flag: string;
+  /** cook's flag for the same value (none: the parameter file only). */
+  flag?: string;
   requirement: Requirement;
   /** Secrets come from Nomad Variables in the shipped job, never from the job file. */
   secret: boolean;
+  /** Only cook's parameter file (the Nomad Variable) may carry it, even with --plain-env: cook refuses it from env. */
+  fileOnly?: boolean;
   /** Value cook uses when unset (undefined: none / feature off). */
   defaultValue?: string;
   /** Value the example job shows. */
   example?: string;
-  kind?: 'boolean' | 'port' | 'email' | 'host' | 'domain' | 'ip';
+  kind?: 'boolean' | 'port' | 'email' | 'host' | 'domain' | 'ip' | 'sslmode';
   /** Shortest value cook accepts. */
   minLength?: number;
 }
@@ -36,10 +38,18 @@ export const IMAGE_PARAMETERS: readonly ImageParameter[] = [
   { name: 'NOSSL', flag: '-n', requirement: 'optional', secret: false, defaultValue: 'false', example: 'false', kind: 'boolean' },
   { name: 'CONTROLUSER', flag: '-x', requirement: 'optional', secret: false, defaultValue: 'false', example: 'true', kind: 'boolean' },
   { name: 'SSLEMAIL', flag: '-y', requirement: 'unless-nossl', secret: false, example: 'admin@example.com', kind: 'email' },
+  { name: 'DBHOST', flag: '-H', requirement: 'optional', secret: false, kind: 'host' },
+  { name: 'DBPORT', flag: '-P', requirement: 'optional', secret: false, defaultValue: '5432', kind: 'port' },
+  { name: 'DBNAME', flag: '-N', requirement: 'optional', secret: false, defaultValue: 'synapse' },
+  { name: 'DBUSER', flag: '-U', requirement: 'optional', secret: false, defaultValue: 'synapse' },
+  { name: 'DBPASSWORD', requirement: 'optional', secret: true, fileOnly: true },
+  { name: 'DBSSLMODE', flag: '-S', requirement: 'optional', secret: false, kind: 'sslmode' },
 ];
 
 export const PARAMETER_NAMES: readonly string[] = IMAGE_PARAMETERS.map((p) => p.name);
 export const SECRET_PARAMETERS: readonly string[] = IMAGE_PARAMETERS.filter((p) => p.secret).map((p) => p.name);
+/** Secrets cook takes only from its parameter file, never from env or flags. */
+export const FILE_ONLY_PARAMETERS: readonly string[] = IMAGE_PARAMETERS.filter((p) => p.fileOnly).map((p) => p.name);
 
 export function parameterByName(name: string): ImageParameter | undefined {
   return IMAGE_PARAMETERS.find((p) => p.name === name);
@@ -56,13 +66,15 @@ export function isTrue(value: string | undefined): boolean {
 
 /**
  * The parameters that must be set, given the values known; cook's rules: NOSSL=true drops
- * SSLEMAIL; a mail server needs SMTPFROM, an SMTP user its password; LDAP needs its password and domain.
+ * SSLEMAIL; a mail server needs SMTPFROM, an SMTP user its password; LDAP needs its password and domain;
+ * PostgreSQL (DBHOST) needs its password.
  */
 export function requiredParameters(values: Readonly<Record<string, string | undefined>>): string[] {
   const required = IMAGE_PARAMETERS.filter((p) => p.requirement === 'always' || (p.requirement === 'unless-nossl' && !isTrue(values.NOSSL))).map((p) => p.name);
   if (values.SMTPHOST) required.push('SMTPFROM');
   if (values.SMTPUSER) required.push('SMTPPASS');
   if (values.LDAPSERVER) required.push('LDAPPASSWORD', 'LDAPDOMAIN');
+  if (values.DBHOST) required.push('DBPASSWORD');
   return required;
 }
 

@@ -55,6 +55,9 @@ export function checkParameterValue(name: string, value: string, where: string):
     case 'host':
       if (!DOMAIN.test(value) && !IPV4.test(value) && !IPV6.test(value)) throw bad('not a host name or IP address');
       break;
+    case 'sslmode':
+      if (!/^(disable|require|verify-full)$/.test(value)) throw bad('use disable, require or verify-full');
+      break;
   }
 }
 

@@ -4,7 +4,7 @@ import {
   COOK, CONTROL_KEY_IN_JAIL, DATA_IN_JAIL, DATA_ON_HOST, HEALTH_PATH, JOB_NAME, PARAMS_FILE_DESTINATION, PARAMS_FILE_IN_JAIL, PORTS,
   RESOURCES, VARIABLE_PATH,
 } from './job-spec.js';
-import { IMAGE_PARAMETERS, neededSecrets } from './parameters.js';
+import { FILE_ONLY_PARAMETERS, IMAGE_PARAMETERS, neededSecrets } from './parameters.js';
 
 export interface JobOptions {
   repoUrl: string;
@@ -40,8 +40,9 @@ function list(values: string[]): string {
 }
 
 export function renderJob(o: JobOptions): string {
-  const plain = IMAGE_PARAMETERS.filter((p) => (o.plainEnv || !p.secret) && o.params[p.name] !== undefined);
-  const secrets = o.plainEnv ? [] : neededSecrets(o.params);
+  const plain = IMAGE_PARAMETERS.filter((p) => (!p.secret || (o.plainEnv && !p.fileOnly)) && o.params[p.name] !== undefined);
+  // With --plain-env the file-only secrets (DBPASSWORD) still come from the Nomad Variable.
+  const secrets = neededSecrets(o.params).filter((s) => !o.plainEnv || FILE_ONLY_PARAMETERS.includes(s));
   const width = Math.max(...plain.map((p) => p.name.length), 1);
   const controlUser = o.params.CONTROLUSER === 'true';
   const L: string[] = [];

@@ -1,12 +1,13 @@
 // A repository that is a local folder (any static web server, or `pot-image serve`, can serve it).
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalReadError, forEachChunk } from './file-chunks.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { UserError, oneLine } from '../errors.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
+import { acquireLock, lockId, type HeldLock, type LockStore } from './index-lock.js';
 
 const LOCK_NAME = '.index.lock';
 const CHUNK = 1024 * 1024;
@@ -15,8 +16,96 @@ function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function waitFor(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** This host, in temporary names (a digest: host names may hold any character). */
+const HOST_ID = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return code(error) === 'EPERM';
+  }
+}
+
+/** The index lock on a folder: link() a private file holding the token to `.index.lock`
+ *  (create-if-absent with the content already there); markers are files created with O_EXCL. */
+class FolderLockStore implements LockStore {
+  readonly where: string;
+  readonly stuckAdvice: string;
+
+  constructor(private readonly root: string, private readonly fail: (action: string, name: string, error: unknown) => never) {
+    this.where = join(root, LOCK_NAME);
+    this.stuckAdvice = `delete ${this.where} and publish again`;
+  }
+
+  async create(content: string): Promise<boolean> {
+    const mine = join(this.root, `${LOCK_NAME}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await writeFile(mine, content, { flag: 'wx' });
+      await link(mine, this.where);
+      return true;
+    } catch (error) {
+      if (code(error) === 'EEXIST') return false;
+      this.fail('create the lock', LOCK_NAME, error);
+    } finally {
+      await unlink(mine).catch(() => undefined);
+    }
+  }
+
+  async inspect(): Promise<HeldLock | null> {
+    // Content and age from one open file, so both describe the same lock.
+    let handle;
+    try {
+      handle = await open(this.where, 'r');
+    } catch (error) {
+      if (code(error) === 'ENOENT') return null;
+      this.fail('read the lock', LOCK_NAME, error);
+    }
+    try {
+      const [info, content] = await Promise.all([handle.stat(), handle.readFile('utf8')]);
+      return { id: lockId(content), content, ageMs: Date.now() - info.mtimeMs };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async remove(): Promise<void> {
+    await unlink(this.where).catch((error) => { if (code(error) !== 'ENOENT') this.fail('remove the lock', LOCK_NAME, error); });
+  }
+
+  async touch(content: string): Promise<void> {
+    // Touching another publisher's lock (ours was broken meanwhile) only makes it look younger: harmless.
+    if ((await this.inspect())?.content === content) await utimes(this.where, new Date(), new Date());
+  }
+
+  async createMarker(name: string): Promise<boolean> {
+    try {
+      await writeFile(join(this.root, `${LOCK_NAME}.${name}`), `${hostname()} pid ${process.pid}\n`, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if (code(error) === 'EEXIST') return false;
+      this.fail('mark the stale lock', LOCK_NAME, error);
+    }
+  }
+
+  async removeMarker(name: string): Promise<void> {
+    await unlink(join(this.root, `${LOCK_NAME}.${name}`)).catch(() => undefined);
+  }
+
+  async markerAge(name: string): Promise<number | null> {
+    const info = await stat(join(this.root, `${LOCK_NAME}.${name}`)).catch(() => null);
+    return info ? Date.now() - info.mtimeMs : null;
+  }
+
+  /** Private lock files and markers of publishers that died taking or breaking the lock. */
+  async sweep(staleMs: number): Promise<void> {
+    for (const name of await readdir(this.root)) {
+      if (!name.startsWith(`${LOCK_NAME}.`)) continue;
+      const info = await stat(join(this.root, name)).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > staleMs) await rm(join(this.root, name), { force: true });
+    }
+  }
 }
 
 export class FolderTarget implements RepositoryTarget {
@@ -126,24 +215,47 @@ export class FolderTarget implements RepositoryTarget {
     }
   }
 
-  async placeNew(temporary: string, name: string): Promise<boolean> {
+  async placeNew(temporary: string, name: string): Promise<'placed' | 'exists' | 'gone'> {
     // link() refuses an existing destination atomically, unlike rename().
     try {
       await link(this.path(temporary), this.path(name));
     } catch (error) {
-      if (code(error) === 'EEXIST') return false;
+      if (code(error) === 'EEXIST') return 'exists';
+      if (code(error) === 'ENOENT') return 'gone';
       if (code(error) !== 'EPERM' && code(error) !== 'ENOTSUP' && code(error) !== 'EOPNOTSUPP') this.fail('create', name, error);
       // Filesystems without hard links: check, then rename (a small window, covered by the content check).
-      if (await this.stat(name)) return false;
+      if (await this.stat(name)) return 'exists';
       try {
         await rename(this.path(temporary), this.path(name));
-        return true;
+        return 'placed';
       } catch (renameError) {
         this.fail('create', name, renameError);
       }
     }
     await this.remove(temporary);
-    return true;
+    return 'placed';
+  }
+
+  /** `.<name>.<host>-<pid>-<random>.part`: the next publish on this host can tell a dead publisher's leftover at once. */
+  temporaryName(name: string): string {
+    return `.${name}.${HOST_ID}-${process.pid}-${randomBytes(4).toString('hex')}.part`;
+  }
+
+  async removeLeftovers(name: string, _contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>> {
+    const removed: Array<{ name: string; removed: boolean }> = [];
+    const prefix = `.${name}.`;
+    for (const entry of await this.list()) {
+      if (!entry.startsWith(prefix) || !entry.endsWith('.part')) continue;
+      const owner = /^([0-9a-f]{8})-(\d+)-[0-9a-f]+$/.exec(entry.slice(prefix.length, -'.part'.length));
+      const info = await stat(this.path(entry)).catch(() => null);
+      if (!info) continue;
+      // Ours to judge: a publisher on this host that is gone, or anyone's after the stale time.
+      const dead = owner !== null && owner[1] === HOST_ID && Number(owner[2]) !== process.pid && !processAlive(Number(owner[2]));
+      if (!dead && Date.now() - info.mtimeMs <= staleMs) continue;
+      await this.remove(entry);
+      removed.push({ name: entry, removed: true });
+    }
+    return removed;
   }
 
   async replace(temporary: string, name: string): Promise<void> {
@@ -171,54 +283,10 @@ export class FolderTarget implements RepositoryTarget {
     }
   }
 
-  /** A lock file created exclusively; one older than staleMs is renamed away (only one breaker wins) and removed. */
+  /** The index lock (index-lock.ts): `.index.lock`, created with its content in one step. */
   async lock(owner: string, options: LockOptions): Promise<Unlock> {
     await this.ensureRoot();
-    const path = this.path(LOCK_NAME);
-    const token = `${owner} ${hostname()} pid ${process.pid} ${randomBytes(6).toString('hex')}`;
-    const started = Date.now();
-    let delay = 20;
-    let told = false;
-    for (;;) {
-      try {
-        await writeFile(path, `${token}\n${new Date().toISOString()}\n`, { flag: 'wx' });
-        break;
-      } catch (error) {
-        if (code(error) !== 'EEXIST') this.fail('create the lock', LOCK_NAME, error);
-      }
-      let age: number | undefined;
-      try {
-        age = Date.now() - (await stat(path)).mtimeMs;
-      } catch (error) {
-        if (code(error) !== 'ENOENT') this.fail('read the lock', LOCK_NAME, error);
-        continue;
-      }
-      if (age > options.staleMs) {
-        const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
-        try {
-          await rename(path, aside);
-          await rm(aside, { force: true });
-          options.log?.(`broke a stale index lock (${Math.round(age / 1000)} s old) at ${path}`);
-        } catch (error) {
-          if (code(error) !== 'ENOENT') this.fail('break the stale lock', LOCK_NAME, error);
-        }
-        continue;
-      }
-      if (Date.now() - started > options.waitMs) {
-        throw new UserError(`the repository index at ${this.root} stayed locked for ${Math.round(options.waitMs / 1000)} s by another publisher; if none is running, delete ${path} and publish again`);
-      }
-      if (!told) {
-        options.log?.(`waiting for another publisher's index lock at ${path}`);
-        told = true;
-      }
-      await waitFor(delay);
-      delay = Math.min(delay * 2, 500);
-    }
-    return async () => {
-      // Only remove the lock if it is still ours (a stale-breaker may have taken over).
-      const content = await readFile(path, 'utf8').catch(() => '');
-      if (content.startsWith(`${token}\n`)) await unlink(path).catch(() => undefined);
-    };
+    return acquireLock(new FolderLockStore(this.root, (action, name, error) => this.fail(action, name, error)), `${owner} ${hostname()} pid ${process.pid}`, options);
   }
 
   async close(): Promise<void> {

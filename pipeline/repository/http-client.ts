@@ -4,6 +4,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { UserError, oneLine } from '../errors.js';
+import { TransferFloor } from '../artifacts/transfer-floor.js';
+import { showUrl } from '../input/urls.js';
+import { redact } from '../runner/redact.js';
 
 export const CREDENTIAL_VARIABLES = 'POT_IMAGE_REPO_USER and POT_IMAGE_REPO_PASSWORD, or POT_IMAGE_REPO_TOKEN';
 
@@ -13,6 +16,9 @@ export interface RetryPolicy {
   /** Delay before the first retry; doubles each time. */
   baseDelayMs: number;
 }
+
+/** The window of the idle timeout and the throughput floor (publish --timeout). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 250 };
 
@@ -29,6 +35,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Creden
   const user = env.POT_IMAGE_REPO_USER;
   const password = env.POT_IMAGE_REPO_PASSWORD;
   const token = env.POT_IMAGE_REPO_TOKEN;
+  // They become a header line: a control character would end it (named, never shown).
+  for (const [name, value] of [['POT_IMAGE_REPO_USER', user], ['POT_IMAGE_REPO_PASSWORD', password], ['POT_IMAGE_REPO_TOKEN', token]] as const) {
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value)) throw new UserError(`${name} contains a line break or another control character; set it to the credential alone`, 2);
+  }
   if (user) {
     if (password === undefined) {
       throw new UserError('POT_IMAGE_REPO_USER is set but POT_IMAGE_REPO_PASSWORD is not; set both for basic auth, or POT_IMAGE_REPO_TOKEN for a bearer token', 2);
@@ -75,7 +85,7 @@ export class HttpClient {
   constructor(
     private readonly credentials: Credentials,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-    private readonly idleTimeoutMs = 60_000,
+    private readonly idleTimeoutMs = DEFAULT_TIMEOUT_MS,
     secure = false,
   ) {
     this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -83,16 +93,11 @@ export class HttpClient {
 
   /** The URL as shown in messages: never with user info. */
   static show(url: URL): string {
-    const copy = new URL(url.href);
-    copy.username = '';
-    copy.password = '';
-    return copy.href;
+    return showUrl(url);
   }
 
   private clean(text: string): string {
-    let out = text;
-    for (const s of this.credentials.secrets.filter((x) => x.length > 0)) out = out.split(s).join('***');
-    return out;
+    return redact(text, this.credentials.secrets);
   }
 
   /** Send a request, retrying 5xx answers and dropped connections with backoff. 4xx answers are returned. */
@@ -132,7 +137,17 @@ export class HttpClient {
       else if (spec.method === 'PUT') headers['content-length'] = 0;
       const lib = spec.url.protocol === 'https:' ? https : http;
       let settled = false;
-      const fail = (error: unknown) => {
+      // Bounded time: a server that trickles (one byte a second never trips the idle timeout) is cut off.
+      let tooSlow: UserError | undefined;
+      const floor = new TransferFloor(this.idleTimeoutMs, (reason) => {
+        const error = tooSlow = new UserError(this.clean(`${spec.method} ${showUrl(spec.url)}: ${reason}; check the repository server and the network, then publish again (--timeout sets the window)`));
+        (answer ?? req).destroy(error);
+      });
+      let answer: http.IncomingMessage | undefined;
+      const fail = (cause: unknown) => {
+        floor.stop();
+        // However the abort surfaces (aborted, socket hang up), a transfer cut for being too slow says so.
+        const error = tooSlow ?? cause;
         if (settled) return;
         settled = true;
         const errno = (error as NodeJS.ErrnoException).code;
@@ -148,18 +163,24 @@ export class HttpClient {
         }
       };
       if (spec.signal?.aborted) {
+        floor.stop();
         settled = true;
         reject(new DOMException('This operation was aborted', 'AbortError'));
         return;
       }
       const req = lib.request(spec.url, { method: spec.method, headers, agent: this.agent }, (res) => {
+        answer = res;
+        const length = Number(res.headers['content-length']);
+        floor.begin(Number.isFinite(length) ? length : undefined);
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => {
+          floor.add(chunk.length);
           if (status === 200 && spec.consume) spec.consume(chunk);
           else if (spec.collect || status >= 300) chunks.push(chunk);
         });
         res.on('end', () => {
+          floor.stop();
           if (settled) return;
           settled = true;
           resolve({ status, headers: res.headers, body: Buffer.concat(chunks) });
@@ -171,9 +192,11 @@ export class HttpClient {
       spec.signal?.addEventListener('abort', abort, { once: true });
       req.once('close', () => spec.signal?.removeEventListener('abort', abort));
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer for ${this.idleTimeoutMs / 1000} s (timed out)`), { code: 'ETIMEDOUT' })));
+      floor.start();
       req.on('error', fail);
+      req.once('close', () => { if (!answer) floor.stop(); });
       if (!body) req.end();
-      else if (Buffer.isBuffer(body)) req.end(body);
+      else if (Buffer.isBuffer(body)) req.end(body, () => floor.awaitAnswer());
       else {
         // Each chunk's promise settles when it is flushed, or when the request closes
         // first (a write callback may never come then): the caller's buffer is free again.
@@ -189,10 +212,15 @@ export class HttpClient {
           req.write(chunk, (error) => {
             pending.delete(fail);
             if (error) failed(error);
-            else done();
+            else {
+              floor.add(chunk.length);
+              done();
+            }
           });
         });
-        body.send(write).then(() => { if (!settled) req.end(); }, (error) => req.destroy(error));
+        const sending = body.send(write);
+        floor.begin(body.length);
+        sending.then(() => { floor.awaitAnswer(); if (!settled) req.end(); }, (error) => req.destroy(error));
       }
     });
   }

@@ -52,10 +52,62 @@ export function parseIndex(text: Buffer | null, where: string): RepositoryIndex 
     throw new UserError(`${where} is not valid JSON; repair or remove it (it is rebuilt only from what publish adds), then publish again`);
   }
   const index = parsed as Partial<RepositoryIndex>;
-  if (!index || typeof index !== 'object' || index.format !== INDEX_FORMAT || typeof index.pots !== 'object' || index.pots === null) {
+  if (!index || typeof index !== 'object' || index.format !== INDEX_FORMAT || !isObject(index.pots)) {
     throw new UserError(`${where} is not a pot-image repository index (format '${INDEX_FORMAT}'); publish to another location or remove it`);
   }
+  // Every entry of every pot, before anything is uploaded: a damaged entry found only when the
+  // index is rewritten would leave the new tag's files in place and every later publish failing.
+  for (const [pot, value] of Object.entries(index.pots)) {
+    const at = `pots[${JSON.stringify(pot)}]`;
+    const problem = potProblem(pot, value, at);
+    if (problem) {
+      throw new UserError(`${where} is damaged: ${problem}; repair that entry (it must be what publish writes, see docs/publishing.md) or restore the file, then publish again`);
+    }
+  }
   return index as RepositoryIndex;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+function fileProblem(value: unknown, at: string, required: boolean): string | null {
+  if (value === undefined) return required ? `${at} is missing` : null;
+  if (!isObject(value)) return `${at} is not an object`;
+  if (typeof value.name !== 'string' || !SEGMENT.test(value.name) || value.name.includes('..')) return `${at}.name is not a file name`;
+  if (typeof value.size !== 'number' || !Number.isSafeInteger(value.size) || value.size < 0) return `${at}.size is not a byte count`;
+  return null;
+}
+
+function entryProblem(tag: string, entry: unknown, at: string): string | null {
+  if (!isObject(entry)) return `${at} is not an object`;
+  if (entry.tag !== tag) return `${at}.tag is ${JSON.stringify(entry.tag)}, not ${JSON.stringify(tag)}`;
+  if (!isObject(entry.files)) return `${at}.files is missing`;
+  for (const [name, required] of [['xz', true], ['meta', true], ['skein', true], ['sig', false], ['packages', false]] as const) {
+    const problem = fileProblem(entry.files[name], `${at}.files.${name}`, required);
+    if (problem) return problem;
+  }
+  if (typeof entry.skein !== 'string' || !/^[0-9a-f]{256}$/.test(entry.skein)) return `${at}.skein is not 256 hex digits`;
+  if (typeof entry.signed !== 'boolean') return `${at}.signed is not true or false`;
+  if (entry.keyFingerprint !== null && (typeof entry.keyFingerprint !== 'string' || !/^[0-9a-f]{16}$/.test(entry.keyFingerprint))) return `${at}.keyFingerprint is not null or 16 hex digits`;
+  if (typeof entry.published !== 'string' || !Number.isFinite(Date.parse(entry.published))) return `${at}.published is not a time`;
+  if (entry.freebsdRelease !== null && typeof entry.freebsdRelease !== 'string') return `${at}.freebsdRelease is not a string or null`;
+  if (typeof entry.imageVersion !== 'string') return `${at}.imageVersion is not a string`;
+  if (entry.inputsFingerprint !== undefined && typeof entry.inputsFingerprint !== 'string') return `${at}.inputsFingerprint is not a string`;
+  return null;
+}
+
+function potProblem(pot: string, value: unknown, at: string): string | null {
+  if (!SEGMENT.test(pot) || pot.includes('..')) return `${at} is not a pot name`;
+  if (!isObject(value)) return `${at} is not an object`;
+  if (!isObject(value.tags)) return `${at}.tags is not an object of tags`;
+  for (const [tag, entry] of Object.entries(value.tags)) {
+    const problem = SEGMENT.test(tag) && !tag.includes('..') ? entryProblem(tag, entry, `${at}.tags[${JSON.stringify(tag)}]`) : `${at}.tags[${JSON.stringify(tag)}] is not a tag`;
+    if (problem) return problem;
+  }
+  return null;
 }
 
 export function tagsOf(index: RepositoryIndex, pot: string): string[] {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import { parseUrl, stripCredentials } from '../input/urls.js';
 import { FolderTarget } from './folder-target.js';
 import { credentialsFromEnv, type RetryPolicy } from './http-client.js';
 import type { RepositoryTarget } from './target.js';
@@ -16,28 +17,17 @@ export function parseTarget(to: string, option = '--to'): TargetSpec {
     try {
       return { kind: 'folder', path: fileURLToPath(to) };
     } catch {
-      throw new InputError(`${option}: '${to}' is not a usable file:// URL; use file:///absolute/path or a plain folder path`);
+      throw new InputError(`${option}: '${stripCredentials(to)}' is not a usable file:// URL; use file:///absolute/path or a plain folder path`);
     }
   }
-  if (/^https?:\/\//i.test(to)) {
-    let url: URL;
-    try {
-      url = new URL(to);
-    } catch {
-      throw new InputError(`${option}: '${to}' is not a valid URL`);
-    }
-    if (url.username || url.password) {
-      throw new InputError(`${option}: the URL carries credentials; remove them and set POT_IMAGE_REPO_USER/POT_IMAGE_REPO_PASSWORD or POT_IMAGE_REPO_TOKEN instead`);
-    }
-    if (url.search || url.hash) throw new InputError(`${option}: '${to}' has a query or fragment; give the repository's base URL`);
-    return { kind: 'webdav', url };
-  }
+  if (/^https?:\/\//i.test(to)) return { kind: 'webdav', url: parseUrl(to, option, { schemes: ['http', 'https'] }) };
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(to)) {
-    throw new InputError(`${option}: '${to.replace(/\/\/[^@/]*@/, '//')}' uses an unsupported scheme; use a folder, file://, http:// or https://`);
+    throw new InputError(`${option}: '${stripCredentials(to)}' uses an unsupported scheme; use a folder, file://, http:// or https://`);
   }
   return { kind: 'folder', path: resolve(to) };
 }
 
-export function openTarget(spec: TargetSpec, env: NodeJS.ProcessEnv = process.env, retry?: RetryPolicy): RepositoryTarget {
-  return spec.kind === 'folder' ? new FolderTarget(spec.path) : new WebDavTarget(spec.url, credentialsFromEnv(env), retry);
+/** `timeoutMs`: the window of the WebDAV client's idle timeout and throughput floor. */
+export function openTarget(spec: TargetSpec, env: NodeJS.ProcessEnv = process.env, retry?: RetryPolicy, timeoutMs?: number): RepositoryTarget {
+  return spec.kind === 'folder' ? new FolderTarget(spec.path) : new WebDavTarget(spec.url, credentialsFromEnv(env), retry, timeoutMs);
 }

@@ -19,6 +19,20 @@ function startWorker(): Worker {
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
 }
 
+// A worker started ahead of time (see warmUpDigestWorker), not holding the process open.
+let spare: Worker | undefined;
+
+/** Start the digest worker now, so its thread and WebAssembly engine are ready when the
+ *  upload begins instead of the first chunks waiting for them (publish calls this first). */
+export function warmUpDigestWorker(): void {
+  if (spare) return;
+  const worker = startWorker();
+  worker.unref();
+  // A worker that fails to start is dropped; the real one started later reports the failure.
+  worker.once('error', () => { if (spare === worker) spare = undefined; });
+  spare = worker;
+}
+
 type Reply = { type: 'ack'; data: Uint8Array } | { type: 'digest'; id: number; hex: string; bytes: number };
 
 export class ParallelDigest {
@@ -31,7 +45,9 @@ export class ParallelDigest {
 
   constructor() {
     for (let i = 0; i < POOL; i++) this.free.push(new Uint8Array(BUFFER_BYTES));
-    this.worker = startWorker();
+    this.worker = spare ?? startWorker();
+    spare = undefined;
+    this.worker.ref();
     this.worker.on('message', (m: Reply) => {
       if (m.type === 'ack') {
         if (m.data.byteLength === BUFFER_BYTES) this.free.push(m.data);

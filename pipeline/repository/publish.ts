@@ -3,14 +3,15 @@
 // replace an existing file) once its size (and for the .xz, its digest) is checked;
 // the .skein goes last, because clients fetch it first. Then the index is updated
 // under the repository's lock.
+import { createHash, randomBytes } from 'node:crypto';
 import semver from 'semver';
 import { UserError } from '../errors.js';
 import { ImageDigest } from '../artifacts/image-digest.js';
 import { verifySignatureFile } from '../artifacts/signify.js';
-import { emptyIndex, parseIndex, renderIndexHtml, tagsOf, withEntry, type RepositoryIndex, type TagEntry } from './index-file.js';
-import { ParallelDigest } from './parallel-digest.js';
+import { parseIndex, renderIndexHtml, tagsOf, withEntry, type RepositoryIndex, type TagEntry } from './index-file.js';
+import { ParallelDigest, warmUpDigestWorker } from './parallel-digest.js';
 import { readLocalImage, type LocalFile, type LocalImage } from './local-image.js';
-import { temporaryName, validatePotName, validateTag } from './names.js';
+import { validatePotName, validateTag } from './names.js';
 import { openTarget, parseTarget } from './open-target.js';
 import type { RetryPolicy } from './http-client.js';
 import type { RepositoryTarget } from './target.js';
@@ -34,6 +35,8 @@ export interface PublishOptions {
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   retry?: RetryPolicy;
+  /** WebDAV: the window of the idle timeout and of the throughput floor (default 60 s). */
+  timeoutMs?: number;
   lock?: { staleMs: number; waitMs: number };
   /** Ctrl-C: stop the upload, remove the temporaries, fail with exit 130. */
   signal?: AbortSignal;
@@ -126,15 +129,16 @@ function entryFor(image: LocalImage, options: PublishOptions): TagEntry {
   };
 }
 
-/** Tags of this pot the repository already has: from its index, and from its files when it can list them. */
-async function existingTags(target: RepositoryTarget, index: RepositoryIndex, pot: string): Promise<string[]> {
-  const tags = new Set(tagsOf(index, pot));
+/** Tags of this pot the repository already has, other than ours: from its index, and from its files when it can list them. */
+async function otherTags(target: RepositoryTarget, index: RepositoryIndex, image: LocalImage): Promise<string[]> {
+  const tags = new Set(tagsOf(index, image.pot));
   if (target.list) {
-    const prefix = `${pot}_`;
+    const prefix = `${image.pot}_`;
     for (const name of await target.list()) {
       if (name.startsWith(prefix) && name.endsWith('.xz.skein')) tags.add(name.slice(prefix.length, -'.xz.skein'.length));
     }
   }
+  tags.delete(image.tag);
   return [...tags].filter((t) => semver.valid(t));
 }
 
@@ -149,10 +153,15 @@ function checkOrder(image: LocalImage, tags: string[], allowOlder: boolean, loca
   }
 }
 
-/** Upload one file under a temporary name, check it, and rename it into place. */
-async function place(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal): Promise<'placed' | 'raced'> {
+/** Names the bytes of one upload (WebDAV temporaries are named by it). */
+function contentId(image: LocalImage, upload: Upload): string {
+  return upload.bytes ? createHash('sha256').update(upload.bytes).digest('hex').slice(0, 16) : image.skein.hex.slice(0, 16);
+}
+
+/** Upload one file under a temporary name and check what landed; returns the temporary name. */
+async function uploadTemporary(target: RepositoryTarget, image: LocalImage, upload: Upload, temps: Set<string>, signal?: AbortSignal): Promise<string | null> {
   const { file } = upload;
-  const temp = temporaryName(file.name);
+  const temp = target.temporaryName(file.name, contentId(image, upload));
   temps.add(temp);
   if (upload.bytes) {
     await target.uploadBytes(temp, upload.bytes);
@@ -179,17 +188,35 @@ async function place(target: RepositoryTarget, image: LocalImage, upload: Upload
     }
   }
   const landed = await target.stat(temp);
-  if (!landed || landed.size !== file.size) {
-    throw new UserError(`the repository holds ${landed ? landed.size : 'no'} bytes of ${target.describe(temp)} after the upload, expected ${file.size}; publish again`);
+  // Gone: a publisher of the identical bytes (same temporary name on WebDAV) moved it into place first.
+  if (landed === null) return null;
+  if (landed.size !== file.size) {
+    throw new UserError(`the repository holds ${landed.size} bytes of ${target.describe(temp)} after the upload, expected ${file.size}; publish again`);
   }
-  const placed = await target.placeNew(temp, file.name);
-  if (placed) temps.delete(temp);
-  return placed ? 'placed' : 'raced';
+  return temp;
+}
+
+/** Rename an uploaded temporary into place; another publisher's identical file there is fine. */
+async function placeTemporary(target: RepositoryTarget, image: LocalImage, upload: Upload, temp: string | null, temps: Set<string>): Promise<'placed' | 'raced'> {
+  const result = temp === null ? 'gone' : await target.placeNew(temp, upload.file.name);
+  if (result === 'placed') {
+    temps.delete(temp!);
+    return 'placed';
+  }
+  if (temp !== null) {
+    await target.remove(temp);
+    temps.delete(temp);
+  }
+  if ((await compare(target, image, upload)) !== 'same') {
+    if (result === 'gone') throw new UserError(`${target.describe(temp ?? upload.file.name)} disappeared before it could be renamed to ${upload.file.name}; publish again`);
+    throw refuseDifferent(target, image, upload.file.name);
+  }
+  return 'raced';
 }
 
 async function writeIndex(target: RepositoryTarget, index: RepositoryIndex, temps: Set<string>): Promise<void> {
   for (const [name, content] of [[INDEX_JSON, `${JSON.stringify(index, null, 2)}\n`], [INDEX_HTML, renderIndexHtml(index)]] as const) {
-    const temp = temporaryName(name);
+    const temp = target.temporaryName(name, randomBytes(8).toString('hex'));
     temps.add(temp);
     await target.uploadBytes(temp, Buffer.from(content));
     await target.replace(temp, name);
@@ -203,11 +230,13 @@ function interrupted(image: LocalImage): UserError {
 
 export async function publishImage(options: PublishOptions): Promise<PublishResult> {
   const log = options.log ?? (() => undefined);
+  const lockOptions = options.lock ?? DEFAULT_LOCK;
   // Everything that could name a path outside the repository is checked before any I/O.
   validatePotName(options.pot);
   validateTag(options.tag);
   const spec = parseTarget(options.to);
 
+  warmUpDigestWorker(); // ready by the time the checks below are done and the .xz goes up
   const image = await readLocalImage(options.from, options.pot, options.tag);
   if (options.publicKey) {
     if (!image.sig) {
@@ -216,9 +245,11 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
     await verifySignatureFile(options.publicKey, image.skein.path, image.sig.path);
   }
 
-  const target = openTarget(spec, options.env, options.retry);
+  const target = openTarget(spec, options.env, options.retry, options.timeoutMs);
   const temps = new Set<string>();
+  const placedHere: string[] = [];
   try {
+    // The whole index, every entry of every pot, is checked before anything is uploaded.
     const indexBefore = parseIndex(await target.read(INDEX_JSON), target.describe(INDEX_JSON));
     const uploads = inOrder(image);
     const states = new Map<string, Comparison>();
@@ -231,44 +262,64 @@ export async function publishImage(options: PublishOptions): Promise<PublishResu
       throw new UserError(`refusing to publish ${image.pot} ${image.tag}: the repository has ${target.describe(image.names.sig)} but ${options.from} has no signature; published tags never change: publish the signed image, or a new tag`);
     }
     const listed = tagsOf(indexBefore, image.pot).includes(image.tag);
-    const anyPresent = [...states.values()].some((s) => s === 'same');
-    if (!listed && !anyPresent) {
-      checkOrder(image, (await existingTags(target, indexBefore, image.pot)).filter((t) => t !== image.tag), options.allowOlder ?? false, target.location);
+    const visible = states.get(image.names.skein) === 'same';
+    // Early, to fail before a long upload; checked again under the lock (below), which decides.
+    if (!listed && !visible) checkOrder(image, await otherTags(target, indexBefore, image), options.allowOlder ?? false, target.location);
+
+    // What crashed publishes of this image left: removed, and said so.
+    for (const upload of uploads) {
+      for (const leftover of await target.removeLeftovers(upload.file.name, contentId(image, upload), lockOptions.staleMs)) {
+        log(leftover.removed
+          ? `${leftover.name}: removed a temporary file left by an interrupted publish`
+          : `${leftover.name}: a recent temporary file of this image (an interrupted publish, or another publisher of it right now); this publish replaces it`);
+      }
     }
 
     const uploaded: string[] = [];
     const alreadyPresent = uploads.filter((u) => states.get(u.file.name) === 'same').map((u) => u.file.name);
-    for (const upload of uploads) {
-      if (states.get(upload.file.name) === 'same') continue;
-      if (options.signal?.aborted) break;
-      const result = await place(target, image, upload, temps, options.signal);
+    const record = (upload: Upload, result: 'placed' | 'raced') => {
       if (result === 'raced') {
-        // Another publisher put the same name in place meanwhile: fine only if it is the same file.
-        const state = await compare(target, image, upload);
-        for (const temp of temps) await target.remove(temp);
-        temps.clear();
-        if (state !== 'same') throw refuseDifferent(target, image, upload.file.name);
         alreadyPresent.push(upload.file.name);
         log(`${upload.file.name}: already there (another publisher placed the identical file)`);
-        continue;
+        return;
       }
       uploaded.push(upload.file.name);
+      placedHere.push(upload.file.name);
       log(`${upload.file.name}: uploaded (${upload.file.size} bytes) to ${target.describe(upload.file.name)}`);
+    };
+    const skein = uploads[uploads.length - 1]!;
+    for (const upload of uploads.slice(0, -1)) {
+      if (states.get(upload.file.name) === 'same') continue;
+      if (options.signal?.aborted) break;
+      const temp = await uploadTemporary(target, image, upload, temps, options.signal);
+      record(upload, await placeTemporary(target, image, upload, temp, temps));
     }
-
     if (options.signal?.aborted) throw interrupted(image);
-    const entry = entryFor(image, options);
-    if (uploaded.length === 0 && listed) {
+    if (uploaded.length === 0 && listed && visible) {
       log(`${image.pot} ${image.tag} is already published at ${target.location} with identical files: nothing to do`);
       return { outcome: 'unchanged', location: target.location, uploaded, alreadyPresent, entry: indexBefore.pots[image.pot]!.tags[image.tag]! };
     }
 
-    const unlock = await target.lock(`pot-image publish ${image.pot} ${image.tag}`, { ...(options.lock ?? DEFAULT_LOCK), log });
+    // The .skein makes the tag visible: its order check, its rename and the index entry happen
+    // together under the repository's lock, so two publishers cannot both pass the check.
+    const skeinTemp = visible ? null : await uploadTemporary(target, image, skein, temps, options.signal);
+    const unlock = await target.lock(`pot-image publish ${image.pot} ${image.tag}`, { ...lockOptions, log });
     let finalEntry: TagEntry;
     try {
-      // Re-read under the lock: another publisher may have added its tag since we looked.
       const current = parseIndex(await target.read(INDEX_JSON), target.describe(INDEX_JSON));
-      const next = withEntry(current ?? emptyIndex(), image.pot, entry);
+      if (!visible) {
+        if (!tagsOf(current, image.pot).includes(image.tag)) {
+          try {
+            checkOrder(image, await otherTags(target, current, image), options.allowOlder ?? false, target.location);
+          } catch (error) {
+            // Never visible (no .skein): remove what this run placed, so nothing of the refused tag stays.
+            for (const name of placedHere) await target.remove(name).catch(() => undefined);
+            throw error;
+          }
+        }
+        record(skein, await placeTemporary(target, image, skein, skeinTemp, temps));
+      }
+      const next = withEntry(current, image.pot, entryFor(image, options));
       await writeIndex(target, next, temps);
       finalEntry = next.pots[image.pot]!.tags[image.tag]!;
     } finally {

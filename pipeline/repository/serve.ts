@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
 import { isTemporaryOrHidden } from './names.js';
 
 const TYPES: Record<string, string> = {
@@ -64,6 +64,16 @@ export function parseRange(header: string | undefined, size: number): Range {
   return { start, end };
 }
 
+/** Whether an If-Range header (absent, an entity tag or a date) still matches the file. */
+export function ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: Date): boolean {
+  if (ifRange === undefined) return true;
+  const value = ifRange.trim();
+  // Entity tags compare strongly: a weak one never matches.
+  if (value.startsWith('"') || value.startsWith('W/')) return value === etag;
+  const date = Date.parse(value);
+  return Number.isFinite(date) && date === lastModified.getTime();
+}
+
 async function listing(dir: string, urlPath: string): Promise<string> {
   const names = (await readdir(dir, { withFileTypes: true }))
     .filter((d) => !isTemporaryOrHidden(d.name) && (d.isFile() || d.isDirectory()))
@@ -103,8 +113,11 @@ export function createRepositoryHandler(dir: string): http.RequestListener {
       let info;
       try {
         // Symbolic links must not lead outside the folder either.
+        // Judge the resolved target, not the name asked for: a link to .index.lock (or into a
+        // hidden folder) is as hidden as the file it names.
         path = await realpath(path);
         if (path !== root && !path.startsWith(root + sep)) throw new Error('outside');
+        if (relative(root, path).split(sep).some((segment) => segment !== '' && isTemporaryOrHidden(segment))) throw new Error('hidden');
         info = await stat(path);
       } catch {
         send(404, 'not found\n');
@@ -141,7 +154,9 @@ export function createRepositoryHandler(dir: string): http.RequestListener {
         res.end();
         return;
       }
-      const range = parseRange(req.headers.range, info.size);
+      // If-Range (RFC 9110 13.1.5): a Range only applies while the validator still matches;
+      // otherwise the answer is the whole file (200), which is what a resuming client needs.
+      const range = ifRangeHolds(req.headers['if-range'] as string | undefined, headers.etag!, lastModified) ? parseRange(req.headers.range, info.size) : null;
       if (range === 'unsatisfiable') {
         send(416, 'range not satisfiable\n', { 'content-range': `bytes */${info.size}` });
         return;

@@ -37,12 +37,18 @@ export interface RepositoryTarget {
   read(name: string): Promise<Buffer | null>;
   /** Stream a file's bytes into `consume`; false when it does not exist. */
   readInto(name: string, consume: (chunk: Buffer) => void): Promise<boolean>;
+  /** A hidden temporary name for `name` in the same folder; `contentId` names the bytes that go there. */
+  temporaryName(name: string, contentId: string): string;
+  /** Remove temporaries of `name` that crashed publishers left (never a live one's). Returns each one
+   *  found: removed, or (too recent to tell from a live publisher's) left to be replaced by this upload. */
+  removeLeftovers(name: string, contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>>;
   /** Write `temporary` from a local file (the temporary name must not exist yet). */
   upload(temporary: string, source: UploadSource): Promise<void>;
   /** Write `temporary` from bytes in memory. */
   uploadBytes(temporary: string, data: Buffer): Promise<void>;
-  /** Rename `temporary` to `name` unless `name` exists; false (temporary kept) when it does. */
-  placeNew(temporary: string, name: string): Promise<boolean>;
+  /** Rename `temporary` to `name` unless `name` exists ('exists', temporary kept); 'gone' when the
+   *  temporary is no longer there (a publisher of the identical bytes moved it first). */
+  placeNew(temporary: string, name: string): Promise<'placed' | 'exists' | 'gone'>;
   /** Rename `temporary` over `name` in one step (index files). */
   replace(temporary: string, name: string): Promise<void>;
   /** Delete a file; no error when it is already gone. */

@@ -4,6 +4,7 @@
 import { UserError } from '../errors.js';
 import type { PublicKey } from '../artifacts/signify.js';
 import { verifyImage } from '../artifacts/verify.js';
+import { parseUrl } from '../input/urls.js';
 import { parseTarget } from './open-target.js';
 import { serveRepository } from './serve.js';
 
@@ -19,13 +20,16 @@ export interface VerifyPublishedOptions {
   /** An already-loaded public key instead (e.g. derived from the signing key), named in messages by publicKeyName. */
   publicKeyObject?: PublicKey;
   publicKeyName?: string;
+  /** The window of verify's idle timeout and throughput floor. */
+  timeoutMs?: number;
   log?: (line: string) => void;
 }
 
 /** Run `pot-image verify` against the published image; throws UserError when it fails. */
 export async function verifyPublished(options: VerifyPublishedOptions): Promise<{ baseUrl: string; shown: string; signature: string }> {
   const log = options.log ?? (() => undefined);
-  let baseUrl = options.publicUrl;
+  // Credentials in the public URL would be printed below: refused like everywhere else.
+  let baseUrl = options.publicUrl === undefined ? undefined : parseUrl(options.publicUrl, '--public-url', { schemes: ['http', 'https', 'file'] }).href;
   let served: Awaited<ReturnType<typeof serveRepository>> | undefined;
   if (!baseUrl) {
     const target = parseTarget(options.to);
@@ -39,6 +43,7 @@ export async function verifyPublished(options: VerifyPublishedOptions): Promise<
   try {
     const result = await verifyImage({
       baseUrl, pot: options.pot, tag: options.tag,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.publicKey ? { publicKeyFile: options.publicKey } : {}),
       ...(options.publicKeyObject ? { publicKey: options.publicKeyObject, publicKeyName: options.publicKeyName } : {}),
     });

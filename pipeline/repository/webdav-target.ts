@@ -1,29 +1,26 @@
 // A repository on a WebDAV server (nginx's dav module is the reference, see
 // scripts/nginx-repository.conf): PUT to a temporary name, MOVE into place.
-import { randomBytes } from 'node:crypto';
 import { LocalReadError, forEachChunk } from './file-chunks.js';
 import { UserError } from '../errors.js';
 import { HttpClient, type Credentials, type HttpResponse, type RetryPolicy } from './http-client.js';
 import type { LockOptions, RemoteStat, RepositoryTarget, Unlock, UploadSource } from './target.js';
+import { acquireLock, lockId, type LockStore } from './index-lock.js';
 
 // A collection: MKCOL is atomic on the server's filesystem (mkdir), and answers
 // 405 when it exists. nginx ignores If-Match/If-None-Match on PUT, so ETags cannot guard the index.
 const LOCK_DIR = '.index.lock/';
 const LOCK_OWNER = '.index.lock/owner';
 
-function wait(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export class WebDavTarget implements RepositoryTarget {
   readonly location: string;
   private readonly base: URL;
   private readonly client: HttpClient;
 
-  constructor(base: URL, credentials: Credentials, retry?: RetryPolicy) {
+  constructor(base: URL, credentials: Credentials, retry?: RetryPolicy, timeoutMs?: number) {
     this.base = new URL(base.href.endsWith('/') ? base.href : `${base.href}/`);
     this.location = HttpClient.show(this.base);
-    this.client = new HttpClient(credentials, retry, undefined, this.base.protocol === 'https:');
+    this.client = new HttpClient(credentials, retry, timeoutMs, this.base.protocol === 'https:');
   }
 
   private url(name: string): URL {
@@ -92,14 +89,33 @@ export class WebDavTarget implements RepositoryTarget {
   }
 
   private move(temporary: string, name: string, overwrite: boolean): Promise<HttpResponse> {
-    return this.send('MOVE', temporary, `renaming ${temporary} to ${name}`, overwrite ? [201, 204] : [201, 204, 412], {
+    return this.send('MOVE', temporary, `renaming ${temporary} to ${name}`, overwrite ? [201, 204] : [201, 204, 404, 412], {
       headers: { destination: this.url(name).href, overwrite: overwrite ? 'T' : 'F' },
     });
   }
 
-  async placeNew(temporary: string, name: string): Promise<boolean> {
+  async placeNew(temporary: string, name: string): Promise<'placed' | 'exists' | 'gone'> {
     const r = await this.move(temporary, name, false);
-    return r.status !== 412;
+    return r.status === 412 ? 'exists' : r.status === 404 ? 'gone' : 'placed';
+  }
+
+  /** `.<name>.<content id>.part`: without a listing, the name is how a re-run finds a crashed run's
+   *  temporary (and its own PUT simply replaces it with the same bytes). */
+  temporaryName(name: string, contentId: string): string {
+    return `.${name}.${contentId}.part`;
+  }
+
+  async removeLeftovers(name: string, contentId: string, staleMs: number): Promise<Array<{ name: string; removed: boolean }>> {
+    const temp = this.temporaryName(name, contentId);
+    const r = await this.send('HEAD', temp, `checking ${temp}`, [200, 404]);
+    if (r.status === 404) return [];
+    // A fresh one may be a publisher of the same bytes between its PUT and its MOVE: left alone
+    // (this publish's own PUT of the same bytes replaces it, and its MOVE consumes it).
+    const modified = Date.parse(String(r.headers['last-modified'] ?? ''));
+    const now = Date.parse(String(r.headers.date ?? ''));
+    if (!(Number.isFinite(modified) && Number.isFinite(now) && now - modified > staleMs)) return [{ name: temp, removed: false }];
+    await this.remove(temp);
+    return [{ name: temp, removed: true }];
   }
 
   async replace(temporary: string, name: string): Promise<void> {
@@ -110,57 +126,46 @@ export class WebDavTarget implements RepositoryTarget {
     await this.send('DELETE', name, `deleting ${name}`, [200, 204, 404], name.endsWith('/') ? { headers: { depth: 'infinity' } } : {});
   }
 
+  /** The index lock (index-lock.ts): the collection `.index.lock/` (MKCOL is atomic) holding an `owner` file. */
   async lock(owner: string, options: LockOptions): Promise<Unlock> {
-    const token = `${owner} ${randomBytes(6).toString('hex')}`;
-    const started = Date.now();
-    let delay = 20;
-    let told = false;
-    let ownerMissingSince: number | undefined;
-    for (;;) {
-      const made = await this.send('MKCOL', LOCK_DIR, 'taking the index lock', [201, 405]);
-      if (made.status === 201) {
-        await this.send('PUT', LOCK_OWNER, 'taking the index lock', [200, 201, 204], { body: () => Buffer.from(`${token}\n`) });
-        break;
-      }
-      // Held: how old is it, by the server's own clock?
-      const held = await this.send('HEAD', LOCK_OWNER, 'checking the index lock', [200, 404]);
-      let age = 0;
-      if (held.status === 200) {
-        ownerMissingSince = undefined;
-        const modified = Date.parse(String(held.headers['last-modified'] ?? ''));
-        const now = Date.parse(String(held.headers.date ?? '')) || Date.now();
-        age = Number.isFinite(modified) ? now - modified : 0;
-      } else {
-        // The holder made the collection but has not written its owner file yet (or crashed in between).
-        ownerMissingSince ??= Date.now();
-        age = Date.now() - ownerMissingSince;
-      }
-      if (age > options.staleMs) {
-        // Renaming the lock away succeeds for exactly one breaker.
-        const aside = `.index.lock.stale-${randomBytes(6).toString('hex')}/`;
-        const moved = await this.send('MOVE', LOCK_DIR, 'breaking a stale index lock', [201, 204, 404, 412], {
-          headers: { destination: this.url(aside).href, overwrite: 'F', depth: 'infinity' },
-        });
-        if (moved.status === 201 || moved.status === 204) {
-          await this.remove(aside);
-          options.log?.(`broke a stale index lock (${Math.round(age / 1000)} s old) at ${this.describe(LOCK_DIR)}`);
+    return acquireLock(this.lockStore(), owner, options);
+  }
+
+  private lockStore(): LockStore {
+    const age = (r: HttpResponse): number | undefined => {
+      // By the server's own clock: publishers' clocks need not agree.
+      const modified = Date.parse(String(r.headers['last-modified'] ?? ''));
+      const now = Date.parse(String(r.headers.date ?? ''));
+      return Number.isFinite(modified) && Number.isFinite(now) ? now - modified : undefined;
+    };
+    const marker = (name: string) => `.index.lock.${name}/`;
+    return {
+      where: this.describe(LOCK_DIR),
+      stuckAdvice: `DELETE ${this.describe(LOCK_DIR)} and publish again`,
+      create: async (content) => {
+        const made = await this.send('MKCOL', LOCK_DIR, 'taking the index lock', [201, 405]);
+        if (made.status === 405) return false;
+        await this.send('PUT', LOCK_OWNER, 'taking the index lock', [200, 201, 204], { body: () => Buffer.from(content) });
+        return true;
+      },
+      inspect: async () => {
+        const owner = await this.send('GET', LOCK_OWNER, 'checking the index lock', [200, 404], { collect: true });
+        if (owner.status === 200) {
+          const content = owner.body.toString('utf8');
+          return { id: lockId(content), content, ageMs: age(owner) };
         }
-        ownerMissingSince = undefined;
-        continue;
-      }
-      if (Date.now() - started > options.waitMs) {
-        throw new UserError(`the repository index at ${this.location} stayed locked for ${Math.round(options.waitMs / 1000)} s by another publisher; if none is running, DELETE ${this.describe(LOCK_DIR)} and publish again`);
-      }
-      if (!told) {
-        options.log?.(`waiting for another publisher's index lock at ${this.describe(LOCK_DIR)}`);
-        told = true;
-      }
-      await wait(delay);
-      delay = Math.min(delay * 2, 500);
-    }
-    return async () => {
-      const current = await this.read(LOCK_OWNER).catch(() => null);
-      if (current?.toString('utf8') === `${token}\n`) await this.remove(LOCK_DIR);
+        // No owner file: no lock, or one whose taker has not written it yet (or died before).
+        const dir = await this.send('HEAD', LOCK_DIR, 'checking the index lock', [200, 301, 403, 404]);
+        return dir.status === 404 ? null : { id: 'none', content: null };
+      },
+      remove: () => this.remove(LOCK_DIR),
+      touch: async (content) => {
+        const owner = await this.read(LOCK_OWNER);
+        if (owner?.toString('utf8') === content) await this.uploadBytes(LOCK_OWNER, Buffer.from(content));
+      },
+      createMarker: async (name) => (await this.send('MKCOL', marker(name), 'breaking a stale index lock', [201, 405])).status === 201,
+      removeMarker: (name) => this.remove(marker(name)),
+      markerAge: async (name) => ((await this.send('HEAD', marker(name), 'breaking a stale index lock', [200, 301, 403, 404])).status === 404 ? null : undefined),
     };
   }
 

@@ -3,6 +3,7 @@
 // (default: the target). Both run on this machine and describe themselves as pot-image commands (the plan).
 import type { ListrTask } from 'listr2';
 import { dirname } from 'node:path';
+import { parseUrl } from '../input/urls.js';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import { decryptSecretKey, publicKeyOf, readSecretKeyFile, type PublicKey } from '../artifacts/signify.js';
 import { publishImage } from '../repository/publish.js';
@@ -54,6 +55,8 @@ export function publishTasks(): ListrTask<BuildContext>[] {
       skip: skipReason,
       task: async (ctx, task) => {
         const d = ctx.definition;
+        // Before the upload: the public URL must not carry credentials (it is printed).
+        if (d.publish.publicUrl) parseUrl(d.publish.publicUrl, 'publish.public_url', { schemes: ['http', 'https', 'file'] });
         const result = await ctx.home.inProcess(publishCommand(ctx), () => publishImage({
           from: dirname(ctx.artifacts.xz),
           pot: d.potName,

@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Skein1024, skein1024Hex, skeinLine } from '../../pipeline/artifacts/skein1024.js';
 import { skein1024Reference, threefish1024 } from '../../pipeline/artifacts/skein-reference.js';
+import { INPUT_BYTES } from '../../pipeline/artifacts/skein-wasm.js';
+import { skein1024File } from '../../pipeline/artifacts/skein-file.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -64,8 +66,8 @@ test('Skein-1024-1024 matches the specification and KAT vectors (fast engine and
   }
 });
 
-test('every length around the 128-byte block and the 64 KiB buffer matches the reference', () => {
-  for (const n of [0, 1, 127, 128, 129, 255, 256, 257, 383, 384, 385, 65535, 65536, 65537, 65536 + 128, 131073]) {
+test('every length around the 128-byte block, the old 64 KiB buffer and the 1 MiB input region matches the reference', () => {
+  for (const n of [0, 1, 127, 128, 129, 255, 256, 257, 383, 384, 385, 65535, 65536, 65537, 131073, INPUT_BYTES + 129]) {
     const message = bytes(n, `len${n}`);
     assert.equal(skein1024Hex(message), Buffer.from(skein1024Reference(message)).toString('hex'), `length ${n}`);
   }
@@ -147,4 +149,51 @@ test('pot-image hash of a directory says so in one line', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /is a directory/);
   assert.equal(r.stdout, '');
+});
+
+/** A reader over `data` that hands out at most `sizes[i]` bytes per call (short reads, as pipes give). */
+function reader(data: Uint8Array, sizes: number[]): (into: Uint8Array) => Promise<number> {
+  let offset = 0;
+  let call = 0;
+  return async (into) => {
+    const n = Math.min(into.length, data.length - offset, sizes[call++ % sizes.length]!);
+    into.set(data.subarray(offset, offset + n));
+    offset += n;
+    return n;
+  };
+}
+
+test('absorb (reading straight into the engine, two regions in turn) equals update() at every region boundary', async () => {
+  const data = bytes(3 * INPUT_BYTES + 300, 'absorb');
+  for (const n of [0, 1, 128, 129, INPUT_BYTES - 1, INPUT_BYTES, INPUT_BYTES + 1, INPUT_BYTES + 128, 2 * INPUT_BYTES, 2 * INPUT_BYTES + 129, 3 * INPUT_BYTES + 300]) {
+    const message = data.subarray(0, n);
+    const expected = skein1024Hex(message);
+    const whole = new Skein1024();
+    assert.equal(await whole.absorb(reader(message, [Number.MAX_SAFE_INTEGER])), n);
+    assert.equal(whole.hexDigest(), expected, `absorb of ${n} bytes`);
+    const short = new Skein1024();
+    await short.absorb(reader(message, [1, 4093, 65536, 128, 300000]));
+    assert.equal(short.hexDigest(), expected, `absorb of ${n} bytes in short reads`);
+  }
+});
+
+test('update, absorb and update again continue one message', async () => {
+  const data = bytes(2 * INPUT_BYTES + 1000, 'mixed');
+  for (const [before, after] of [[0, 0], [1, 1], [128, 0], [200, 129], [INPUT_BYTES, 5], [INPUT_BYTES - 3, INPUT_BYTES]]) {
+    const middle = data.length - before - after;
+    const skein = new Skein1024().update(data.subarray(0, before));
+    assert.equal(await skein.absorb(reader(data.subarray(before, before + middle), [777777])), middle);
+    skein.update(data.subarray(before + middle));
+    assert.equal(skein.hexDigest(), skein1024Hex(data), `update ${before}, absorb ${middle}, update ${after}`);
+  }
+});
+
+test('a failing read rejects absorb, and a file is hashed as skein1024 -q would', async () => {
+  await assert.rejects(new Skein1024().absorb(async () => { throw new Error('disk gone'); }), /disk gone/);
+  const dir = tempDir();
+  const file = join(dir, 'f.bin');
+  const data = bytes(INPUT_BYTES + 4321, 'file');
+  writeFileSync(file, data);
+  assert.equal(await skein1024File(file), skein1024Hex(data));
+  await assert.rejects(skein1024File(join(dir, 'missing')), /ENOENT/);
 });

@@ -78,7 +78,8 @@ export async function startNginx(options: NginxOptions = {}): Promise<NginxServe
   const htpasswd = join(prefix, 'htpasswd');
   const tokens = join(prefix, 'tokens.map');
   writeFileSync(htpasswd, Object.entries(options.users ?? {}).map(([u, p]) => sshaLine(u, p) + '\n').join(''));
-  writeFileSync(tokens, (options.tokens ?? []).map((t) => `"Bearer ${t}" off;\n`).join(''));
+  // The documented line: an anchored, case-sensitive regular expression (docs/publishing.md).
+  writeFileSync(tokens, (options.tokens ?? []).map((t) => `"~^Bearer ${t.replace(/[^A-Za-z0-9]/g, (c) => `\\${c}`)}$" off;\n`).join(''));
 
   for (let attempt = 1; ; attempt++) {
     try {

@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { jailUnavailable } from './jail.js';
 
 const skip = jailUnavailable();
-const ORIGINS = ['net-im/py-matrix-synapse', 'net/py-matrix-synapse-ldap3', 'www/nginx', 'security/acme.sh'];
+const ORIGINS = ['net-im/py-matrix-synapse', 'net/py-matrix-synapse-ldap3', 'databases/py-psycopg2', 'www/nginx', 'security/acme.sh'];
 // pot runs only these sub-commands from a command file and ignores the rest.
 const POT_COMMANDS = new Set(['add-dep', 'set-attribute', 'copy-in', 'copy-in-flv', 'mount-in', 'set-rss', 'export-ports', 'set-cmd', 'set-env']);
 

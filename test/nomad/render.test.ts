@@ -161,7 +161,7 @@ test('render refuses: secrets in the parameter file, missing required values, no
   const noUrl = { ...fx.definition, publish: {} };
   assert.throws(() => renderJobFor(noUrl, {}), /no repository URL: pass --repo-url URL or set publish\.public_url/);
   assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'pots.example.net' }), /--repo-url: 'pots\.example\.net' is not a URL/);
-  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', tag: '1.0 beta' }), /--tag: '1\.0 beta' is not an image tag/);
+  assert.throws(() => renderJobFor(fx.definition, { repoUrl: 'https://x.example/', tag: '1.0 beta' }), /--tag: the tag "1\.0 beta" contains white space/);
 });
 
 test('the repository URL defaults to publish.public_url of the definition', async () => {

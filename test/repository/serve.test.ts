@@ -48,6 +48,11 @@ describe('pot-image serve', () => {
     mkdirSync(join(repo, '.index.lock'));
     writeFileSync(secretOutside, 'outside the repository');
     symlinkSync(secretOutside, join(repo, 'escape.txt'));
+    // Links inside the folder to what is hidden: the lock, an upload temporary, a hidden folder.
+    writeFileSync(join(repo, '.index.lock', 'owner'), 'lock owner token');
+    symlinkSync('.index.lock/owner', join(repo, 'owner.txt'));
+    symlinkSync(`.${POT}_1.1.0.xz.abc123.part`, join(repo, `${POT}_1.1.0.xz`));
+    symlinkSync('.index.lock', join(repo, 'lockdir'));
     utimesSync(join(repo, `${POT}_1.0.0.xz`), new Date('2026-01-02T03:04:05Z'), new Date('2026-01-02T03:04:05Z'));
     running = runCli(['serve', '--dir', repo, '--port', '0'], {
       onSpawn: (c) => {
@@ -116,6 +121,31 @@ describe('pot-image serve', () => {
       const r = await get(url, path);
       assert.equal(r.status, 404, path);
       assert.doesNotMatch(r.body.toString(), /outside the repository/, path);
+    }
+  });
+
+  it('judges the resolved target: links to the lock or a temporary are not served (row 9)', async () => {
+    for (const path of ['/owner.txt', `/${POT}_1.1.0.xz`, '/lockdir/owner', '/lockdir/']) {
+      const r = await get(url, path);
+      assert.equal(r.status, 404, path);
+      assert.doesNotMatch(r.body.toString(), /lock owner token|half an upload/, path);
+    }
+  });
+
+  it('a Range with an If-Range that no longer matches gets the whole file, 200 (RFC 9110; row 9)', async () => {
+    const whole = await get(url, `/${POT}_1.0.0.xz`);
+    const etag = String(whole.headers.etag);
+    const lastModified = String(whole.headers['last-modified']);
+    for (const stale of ['"0-0"', `W/${etag}`, 'Thu, 01 Jan 2026 00:00:00 GMT', 'not a date']) {
+      const r = await get(url, `/${POT}_1.0.0.xz`, { range: 'bytes=100-199', 'if-range': stale });
+      assert.equal(r.status, 200, stale);
+      assert.equal(r.headers['content-range'], undefined, stale);
+      assert.deepEqual(r.body, whole.body, stale);
+    }
+    for (const current of [etag, lastModified]) {
+      const r = await get(url, `/${POT}_1.0.0.xz`, { range: 'bytes=100-199', 'if-range': current });
+      assert.equal(r.status, 206, current);
+      assert.deepEqual(r.body, whole.body.subarray(100, 200), current);
     }
   });
 

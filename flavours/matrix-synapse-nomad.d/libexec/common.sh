@@ -21,6 +21,11 @@ WELL_KNOWN_ROOT=/usr/local/www/matrix-well-known
 DATA=/mnt
 SYNAPSE_DATA=$DATA/synapse
 SECRETS_DIR=$SYNAPSE_DATA/secrets
+SQLITE_DB=$SYNAPSE_DATA/homeserver.db
+# Written once the sqlite database has moved to PostgreSQL (what, where, when).
+DB_MOVED_MARKER=$SYNAPSE_DATA/moved-to-postgresql
+# A private CA for DBSSLMODE=verify-full (else the system's trust store).
+DB_CA_FILE=$DATA/postgresql/root.crt
 SIGNING_KEY=$SYNAPSE_DATA/keys/signing.key
 ACME_HOME=$DATA/acme
 CERTS_DIR=$DATA/certs

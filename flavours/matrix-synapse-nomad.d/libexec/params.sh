@@ -10,11 +10,14 @@ PARAMS_FILE=${COOK_PARAMS_FILE:-/secrets/matrix-synapse.env}
 NL='
 '
 CR=$(printf '\r')
-PARAM_NAMES="IP DOMAIN ALERTEMAIL ENABLEREGISTRATION MYSHAREDSECRET SMTPHOST SMTPPORT SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL"
+PARAM_NAMES="IP DOMAIN ALERTEMAIL ENABLEREGISTRATION MYSHAREDSECRET SMTPHOST SMTPPORT SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL DBHOST DBPORT DBNAME DBUSER DBPASSWORD DBSSLMODE"
 # Where each secret came from (logged by name, never by value).
 FROM_MYSHAREDSECRET=""
 FROM_SMTPPASS=""
 FROM_LDAPPASSWORD=""
+FROM_DBPASSWORD=""
+# Set when the environment (the job's env, set-env) carried DBPASSWORD: refused.
+DBPASSWORD_IN_ENV=false
 PROBLEMS=""
 PROBLEM_COUNT=0
 RENDER_ONLY=false
@@ -58,9 +61,19 @@ default_params() {
 	NOSSL=${NOSSL:-}
 	CONTROLUSER=${CONTROLUSER:-}
 	SSLEMAIL=${SSLEMAIL:-}
+	DBHOST=${DBHOST:-}
+	DBPORT=${DBPORT:-}
+	DBNAME=${DBNAME:-}
+	DBUSER=${DBUSER:-}
+	DBPASSWORD=${DBPASSWORD:-}
+	DBSSLMODE=${DBSSLMODE:-}
 	[ -z "$MYSHAREDSECRET" ] || FROM_MYSHAREDSECRET=environment
 	[ -z "$SMTPPASS" ] || FROM_SMTPPASS=environment
 	[ -z "$LDAPPASSWORD" ] || FROM_LDAPPASSWORD=environment
+	if [ -n "$DBPASSWORD" ]; then
+		FROM_DBPASSWORD=environment
+		DBPASSWORD_IN_ENV=true
+	fi
 }
 
 # NAME VALUE SOURCE: one parameter from the parameter file or a flag. NAME has
@@ -83,6 +96,12 @@ set_param() {
 	NOSSL) NOSSL=$2 ;;
 	CONTROLUSER) CONTROLUSER=$2 ;;
 	SSLEMAIL) SSLEMAIL=$2 ;;
+	DBHOST) DBHOST=$2 ;;
+	DBPORT) DBPORT=$2 ;;
+	DBNAME) DBNAME=$2 ;;
+	DBUSER) DBUSER=$2 ;;
+	DBPASSWORD) DBPASSWORD=$2 FROM_DBPASSWORD=$3 ;;
+	DBSSLMODE) DBSSLMODE=$2 ;;
 	esac
 }
 
@@ -140,15 +159,16 @@ load_params_file() {
 
 # Names only: which source each secret came from.
 log_secret_sources() {
-	for pair in "MYSHAREDSECRET $FROM_MYSHAREDSECRET" "SMTPPASS $FROM_SMTPPASS" "LDAPPASSWORD $FROM_LDAPPASSWORD"; do
+	for pair in "MYSHAREDSECRET $FROM_MYSHAREDSECRET" "SMTPPASS $FROM_SMTPPASS" "LDAPPASSWORD $FROM_LDAPPASSWORD" "DBPASSWORD $FROM_DBPASSWORD"; do
 		[ "${pair#* }" = "" ] || log "${pair%% *} from the ${pair#* }"
 	done
 }
 
 # Flags win over the parameter file and the environment. -r (render only) is for previews.
+# DBPASSWORD has no flag: it comes only from the parameter file (the Nomad Variable).
 parse_flags() {
 	OPTIND=1
-	while getopts ":i:d:a:e:s:h:p:u:c:f:l:b:t:n:x:y:r" opt; do
+	while getopts ":i:d:a:e:s:h:p:u:c:f:l:b:t:n:x:y:H:P:N:U:S:r" opt; do
 		case $opt in
 		i) IP=$OPTARG ;;
 		d) DOMAIN=$OPTARG ;;
@@ -166,6 +186,11 @@ parse_flags() {
 		n) NOSSL=$OPTARG ;;
 		x) CONTROLUSER=$OPTARG ;;
 		y) SSLEMAIL=$OPTARG ;;
+		H) DBHOST=$OPTARG ;;
+		P) DBPORT=$OPTARG ;;
+		N) DBNAME=$OPTARG ;;
+		U) DBUSER=$OPTARG ;;
+		S) DBSSLMODE=$OPTARG ;;
 		r) RENDER_ONLY=true ;;
 		:) problem "flag -$OPTARG needs a value" ;;
 		*) problem "unknown flag -$OPTARG (see the image README for the flags)" ;;
@@ -332,11 +357,82 @@ check_storage() {
 	fi
 }
 
+is_loopback() {
+	case $1 in
+	localhost | ::1 | 127.*) return 0 ;;
+	esac
+	return 1
+}
+
+# A PostgreSQL name (database, role): one line, at most 63 bytes (longer
+# names are cut by the server), no NUL.
+check_pg_name() {
+	if ! one_line "$2"; then
+		problem "$1 must be a single line"
+	elif [ "$(printf '%s' "$2" | wc -c)" -gt 63 ]; then
+		problem "$1: '$2' is longer than PostgreSQL's 63-byte limit for names"
+	fi
+}
+
+# PostgreSQL (DBHOST set) or sqlite (the default). The password is taken only
+# from the parameter file: env would pass it through the driver's set-env shell
+# line on the Nomad client (and its DEBUG log), and a flag shows in ps.
+check_database() {
+	if [ "$DBPASSWORD_IN_ENV" = true ]; then
+		problem "DBPASSWORD is in the environment (the job's env); it is taken only from the parameter file $PARAMS_FILE: remove it from env and store it in the Nomad Variable (nomad var put nomad/jobs/matrix-synapse DBPASSWORD=...)"
+	fi
+	if [ -z "$DBHOST" ]; then
+		for pair in "DBPORT -P" "DBNAME -N" "DBUSER -U" "DBSSLMODE -S" "DBPASSWORD -"; do
+			name=${pair% *}
+			case $name in
+			DBPORT) value=$DBPORT ;;
+			DBNAME) value=$DBNAME ;;
+			DBUSER) value=$DBUSER ;;
+			DBSSLMODE) value=$DBSSLMODE ;;
+			*) value=$DBPASSWORD ;;
+			esac
+			[ -n "$value" ] || continue
+			# Already reported above.
+			[ "$name" = DBPASSWORD ] && [ "$DBPASSWORD_IN_ENV" = true ] && continue
+			problem "$name is set but DBHOST (-H) is not; set DBHOST to use PostgreSQL or drop $name"
+		done
+		if [ -e "$DB_MOVED_MARKER" ]; then
+			problem "this server's data moved to PostgreSQL ($DB_MOVED_MARKER says where); set DBHOST and the other DB* parameters again, or roll back to sqlite as the image README says (rename the kept homeserver.db.moved-* back and remove the marker)"
+		fi
+		return 0
+	fi
+	if ! is_host "$DBHOST" && ! is_ip "$DBHOST"; then
+		problem "DBHOST (-H): '$DBHOST' is not a host name or IP address"
+	fi
+	if [ -z "$DBPORT" ]; then
+		DBPORT=5432
+	elif ! matches "$DBPORT" '^[0-9]{1,5}$' || [ "$DBPORT" -lt 1 ] || [ "$DBPORT" -gt 65535 ]; then
+		problem "DBPORT (-P): '$DBPORT' is not a port number (1-65535)"
+	fi
+	DBNAME=${DBNAME:-synapse}
+	DBUSER=${DBUSER:-synapse}
+	check_pg_name "DBNAME (-N)" "$DBNAME"
+	check_pg_name "DBUSER (-U)" "$DBUSER"
+	if [ -z "$DBPASSWORD" ]; then
+		problem "DBPASSWORD is required when DBHOST is set: the password of PostgreSQL role '$DBUSER'; store it in the Nomad Variable (nomad var put nomad/jobs/matrix-synapse DBPASSWORD=...), which the job renders into $PARAMS_FILE"
+	fi
+	if [ -z "$DBSSLMODE" ]; then
+		# TLS is pointless (and rarely set up) on the loopback; elsewhere verify the server.
+		if is_loopback "$DBHOST"; then DBSSLMODE=disable; else DBSSLMODE=verify-full; fi
+	else
+		case $DBSSLMODE in
+		disable | require | verify-full) ;;
+		*) problem "DBSSLMODE (-S): '$DBSSLMODE' is not one of disable, require, verify-full" ;;
+		esac
+	fi
+}
+
 # The port's rc script refuses to start Synapse while its config contains
 # CHANGEME (the sample's placeholder): catch that here, by name.
 check_placeholders() {
 	for pair in "DOMAIN -d" "ALERTEMAIL -a" "MYSHAREDSECRET -s" "SMTPHOST -h" "SMTPUSER -u" \
-		"SMTPPASS -c" "SMTPFROM -f" "LDAPSERVER -l" "LDAPPASSWORD -b" "LDAPDOMAIN -t" "SSLEMAIL -y"; do
+		"SMTPPASS -c" "SMTPFROM -f" "LDAPSERVER -l" "LDAPPASSWORD -b" "LDAPDOMAIN -t" "SSLEMAIL -y" \
+		"DBHOST -H" "DBNAME -N" "DBUSER -U" "DBPASSWORD -"; do
 		name=${pair% *}
 		case $name in
 		DOMAIN) value=$DOMAIN ;;
@@ -349,10 +445,18 @@ check_placeholders() {
 		LDAPSERVER) value=$LDAPSERVER ;;
 		LDAPPASSWORD) value=$LDAPPASSWORD ;;
 		LDAPDOMAIN) value=$LDAPDOMAIN ;;
+		DBHOST) value=$DBHOST ;;
+		DBNAME) value=$DBNAME ;;
+		DBUSER) value=$DBUSER ;;
+		DBPASSWORD) value=$DBPASSWORD ;;
 		*) value=$SSLEMAIL ;;
 		esac
 		case $value in
-		*CHANGEME*) problem "$name (${pair#* }) still contains the placeholder CHANGEME; put the real value in the job" ;;
+		*CHANGEME*)
+			label="$name (${pair#* })"
+			[ "${pair#* }" != - ] || label=$name
+			problem "$label still contains the placeholder CHANGEME; put the real value in the job"
+			;;
 		esac
 	done
 }
@@ -367,6 +471,7 @@ validate_params() {
 	check_tls
 	check_control_user
 	check_storage
+	check_database
 }
 
 report_problems_and_exit() {
@@ -377,5 +482,6 @@ report_problems_and_exit() {
 
 export_params() {
 	export IP DOMAIN ALERTEMAIL ENABLEREGISTRATION MYSHAREDSECRET SMTPHOST SMTPPORT \
-		SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL
+		SMTPUSER SMTPPASS SMTPFROM LDAPSERVER LDAPPASSWORD LDAPDOMAIN NOSSL CONTROLUSER SSLEMAIL \
+		DBHOST DBPORT DBNAME DBUSER DBPASSWORD DBSSLMODE
 }

@@ -17,6 +17,8 @@ import sys
 DATA = "/mnt/synapse"
 SECRETS = DATA + "/secrets"
 UPLOAD_LIMIT = "50M"  # nginx's client_max_body_size matches it
+# DBSSLMODE=verify-full: a private CA on /mnt first, else the system's trust store.
+DB_CA_FILES = ["/mnt/postgresql/root.crt", "/etc/ssl/cert.pem", "/usr/local/share/certs/ca-root-nss.crt"]
 
 
 def fail(message):
@@ -93,6 +95,32 @@ def ldap_module():
     }
 
 
+def database_section():
+    if not param("DBHOST"):
+        return {"name": "sqlite3", "args": {"database": DATA + "/homeserver.db"}}
+    args = {
+        "user": param("DBUSER"),
+        "password": param("DBPASSWORD"),
+        "dbname": param("DBNAME"),
+        "host": param("DBHOST"),
+        "port": int(param("DBPORT")),
+        "sslmode": param("DBSSLMODE"),
+        # Synapse's own recommendation: a small pool per process is plenty.
+        "cp_min": 5,
+        "cp_max": 10,
+        # Notice a dead server or a dropped connection in about 40 s, not hours.
+        "keepalives_idle": 10,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    if args["sslmode"] == "verify-full":
+        for ca in DB_CA_FILES:
+            if os.path.exists(ca):
+                args["sslrootcert"] = ca
+                break
+    return {"name": "psycopg2", "txn_limit": 10000, "args": args}
+
+
 def homeserver():
     domain = param("DOMAIN")
     mail = bool(param("SMTPHOST"))
@@ -101,7 +129,7 @@ def homeserver():
         "public_baseurl": "https://" + domain + "/",
         "pid_file": "/var/run/matrix-synapse/homeserver.pid",
         "listeners": [listener()],
-        "database": {"name": "sqlite3", "args": {"database": DATA + "/homeserver.db"}},
+        "database": database_section(),
         "log_config": "/usr/local/etc/matrix-synapse/log.config",
         "media_store_path": DATA + "/media_store",
         "max_upload_size": UPLOAD_LIMIT,

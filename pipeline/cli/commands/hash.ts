@@ -1,8 +1,8 @@
 import type { Command } from '../command.js';
 import { InputError, oneLine } from '../../errors.js';
-import { fileChunks } from '../../artifacts/file-chunks.js';
 import { garbagePacer } from '../../artifacts/garbage-pacer.js';
 import { Skein1024, skeinLine } from '../../artifacts/skein1024.js';
+import { skein1024File } from '../../artifacts/skein-file.js';
 
 async function digestOf(source: AsyncIterable<Uint8Array>): Promise<string> {
   const skein = new Skein1024();
@@ -40,8 +40,8 @@ const command: Command = {
     let failed = 0;
     for (const file of args.positionals) {
       try {
-        const source = file === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(file);
-        process.stdout.write(skeinLine(await digestOf(source)));
+        const hex = file === '-' ? await digestOf(process.stdin as AsyncIterable<Buffer>) : await skein1024File(file);
+        process.stdout.write(skeinLine(hex));
       } catch (error) {
         failed++;
         console.error(`pot-image: hash: ${file}: ${describe(error)}`);

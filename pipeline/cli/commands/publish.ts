@@ -1,6 +1,8 @@
 import type { Command } from '../command.js';
 import { boolArg, stringArg } from '../command.js';
 import { InputError } from '../../errors.js';
+import { parseUrl } from '../../input/urls.js';
+import { DEFAULT_TIMEOUT_MS } from '../../repository/http-client.js';
 import { publishImage } from '../../repository/publish.js';
 import { verifyPublished } from '../../repository/verify-published.js';
 
@@ -18,6 +20,8 @@ check (pot-image verify) from --public-url (default: the target).
   --public-key K    signify public key: check the signature before uploading and after publishing
   --public-url URL  the URL clients import from, when it differs from --to
   --allow-older     allow a tag lower than the newest one (back-porting a fix to an older line)
+  --timeout SECONDS every request (upload, download, the consumer's check) fails when it gets no
+                    answer, or moves less than 16 KiB/s on average, within this many seconds (60)
 
 Credentials for WebDAV come from the environment only: POT_IMAGE_REPO_USER and
 POT_IMAGE_REPO_PASSWORD (basic auth) or POT_IMAGE_REPO_TOKEN (bearer). A tag that is already
@@ -26,6 +30,14 @@ published with identical files is a no-op; with different files it is refused (e
 function required(value: string | undefined, option: string, example: string): string {
   if (!value) throw new InputError(`publish: ${option} is required (e.g. ${option} ${example}); run 'pot-image publish --help'`);
   return value;
+}
+
+/** --timeout SECONDS as milliseconds; a positive number or exit 2. */
+export function timeoutOption(text: string | undefined, fallbackMs: number, command = 'publish'): number {
+  if (text === undefined) return fallbackMs;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InputError(`${command}: --timeout '${text}' is not a positive number of seconds`);
+  return seconds * 1000;
 }
 
 const command: Command = {
@@ -40,6 +52,7 @@ const command: Command = {
     'public-key': { type: 'string' },
     'public-url': { type: 'string' },
     'allow-older': { type: 'boolean' },
+    timeout: { type: 'string' },
   },
   async run(args) {
     const from = required(stringArg(args, 'from'), '--from', 'out');
@@ -48,9 +61,9 @@ const command: Command = {
     const to = required(stringArg(args, 'to'), '--to', 'repo');
     const publicKey = stringArg(args, 'public-key');
     const publicUrl = stringArg(args, 'public-url');
-    if (publicUrl !== undefined && !/^(https?|file):\/\//i.test(publicUrl)) {
-      throw new InputError(`publish: --public-url '${publicUrl}' is not an http://, https:// or file:// URL`);
-    }
+    // Checked before anything is uploaded: no credentials (they would be printed), a usable scheme.
+    if (publicUrl !== undefined) parseUrl(publicUrl, '--public-url', { schemes: ['http', 'https', 'file'] });
+    const timeoutMs = timeoutOption(stringArg(args, 'timeout'), DEFAULT_TIMEOUT_MS);
     const log = (line: string) => console.log(line);
     // Ctrl-C stops the upload and cleans up the temporaries; a second one quits at once.
     const controller = new AbortController();
@@ -63,12 +76,12 @@ const command: Command = {
     process.on('SIGTERM', onSignal);
     let result;
     try {
-      result = await publishImage({ from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log, signal: controller.signal });
+      result = await publishImage({ from, pot, tag, to, publicKey, allowOlder: boolArg(args, 'allow-older'), log, signal: controller.signal, timeoutMs });
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    await verifyPublished({ pot, tag, to, publicUrl, publicKey, log });
+    await verifyPublished({ pot, tag, to, publicUrl, publicKey, log, timeoutMs });
     if (result.outcome === 'unchanged') {
       console.log(`no-op: ${pot} ${tag} was already published at ${result.location} with identical files`);
     } else {

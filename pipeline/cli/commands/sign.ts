@@ -2,8 +2,7 @@ import type { Command } from '../command.js';
 import { stringArg } from '../command.js';
 import { InputError } from '../../errors.js';
 import { obtainPassphrase } from '../../artifacts/passphrase.js';
-import { decryptSecretKey, readSecretKeyFile, signatureComment, signBytes, writeFileAtomic } from '../../artifacts/signify.js';
-import { readFile } from 'node:fs/promises';
+import { decryptSecretKey, readMessage, readSecretKeyFile, sameFile, signatureComment, signBytes, writeFileAtomic } from '../../artifacts/signify.js';
 import { UserError } from '../../errors.js';
 
 const command: Command = {
@@ -28,11 +27,15 @@ const command: Command = {
     // Read every message before writing any signature: a bad FILE leaves no .sig behind.
     const messages: Array<{ file: string; data: Buffer }> = [];
     for (const file of args.positionals) {
+      // FILE.sig is replaced: it must not be the secret key itself (however the path is spelled).
+      if (await sameFile(`${file}.sig`, secretFile)) {
+        throw new InputError(`sign: the signature ${file}.sig would replace the secret key ${secretFile}; rename the key or the file`);
+      }
       try {
-        messages.push({ file, data: await readFile(file) });
+        messages.push({ file, data: await readMessage(file) });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new UserError(`sign: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`);
+        if (error instanceof UserError) throw new UserError(`sign: ${error.message}`, error.exitCode);
+        throw error;
       }
     }
     const comment = signatureComment(secretFile, enc.comment);

@@ -14,7 +14,8 @@ const command: Command = {
     'fetch NAME_TAG.xz.skein; with --public-key fetch and verify NAME_TAG.xz.skein.sig; stream',
     'NAME_TAG.xz into Skein-1024; add NAME_TAG.xz.meta (absent = empty); compare.',
     'Exit 0 only when everything matches; otherwise one line says what failed and exit 1.',
-    '--json prints the result as JSON. --timeout: give up on a transfer that stalls this long (30).',
+    '--json prints the result as JSON. --timeout SECONDS (30): a transfer fails when it gets no answer,',
+    'or moves less than 16 KiB/s on average, within this many seconds (so a check ends in bounded time).',
   ].join('\n'),
   options: {
     url: { type: 'string' },
