@@ -35,10 +35,17 @@ configure_pkg() {
 	case $PKG_BRANCH in
 	quarterly) ;; # the default of every release: nothing to change
 	latest)
+		# The override must use the base's own repository name: FreeBSD up to
+		# 14.x, FreeBSD-ports from 15.0 (a wrong name adds a second repository).
+		repo=$(sed -n 's/^[[:space:]]*"\{0,1\}\([A-Za-z0-9_-]*\)"\{0,1\}[[:space:]]*:[[:space:]]*{.*/\1/p' /etc/pkg/FreeBSD.conf | head -n 1)
+		if [ -z "$repo" ]; then
+			echo "no repository defined in /etc/pkg/FreeBSD.conf" >&2
+			return 1
+		fi
 		mkdir -p /usr/local/etc/pkg/repos
 		# shellcheck disable=SC2016 # ${ABI} is pkg's own variable
-		printf '%s\n' 'FreeBSD: { url: "pkg+http://pkg.FreeBSD.org/${ABI}/latest" }' \
-			>/usr/local/etc/pkg/repos/FreeBSD.conf
+		printf '%s: { url: "pkg+https://pkg.FreeBSD.org/${ABI}/latest" }\n' "$repo" \
+			>"/usr/local/etc/pkg/repos/$repo.conf"
 		;;
 	*)
 		echo "PKG_BRANCH must be quarterly or latest, not '$PKG_BRANCH'" >&2

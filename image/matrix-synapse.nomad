@@ -1,4 +1,4 @@
-# Nomad job for the pot image matrix-synapse-nomad-amd64-13_0 0.11.0 (Matrix Synapse).
+# Nomad job for the pot image matrix-synapse-nomad-amd64-14_5 0.11.0 (Matrix Synapse).
 # Written by `pot-image nomad-job`; image/README.md explains each part.
 # The secrets come from the Nomad Variable nomad/jobs/matrix-synapse; create it first:
 #   nomad var put nomad/jobs/matrix-synapse MYSHAREDSECRET=... SMTPPASS=...
@@ -21,7 +21,7 @@ job "matrix-synapse" {
 
       config {
         image    = "https://images.example.org/matrix-synapse-nomad/"
-        pot      = "matrix-synapse-nomad-amd64-13_0"
+        pot      = "matrix-synapse-nomad-amd64-14_5"
         tag      = "0.11.0"
         command  = "/usr/local/bin/cook"
         # Parameters arrive through env and the secrets file (below): the driver joins args

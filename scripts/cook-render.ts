@@ -9,7 +9,7 @@
 // and the command exits with cook's exit code. The image tests use the same
 // functions. Needs root (mount namespace + overlay).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,14 +93,18 @@ export function signalJail(child: ChildProcess, signal: NodeJS.Signals): void {
  * Build the image tree into DIR the way pot does: the command file's copy-in
  * puts the payload in /root, then `/tmp/matrix-synapse-nomad.sh POTNAME` runs.
  */
-export async function buildImage(dir: string, env: Record<string, string> = {}): Promise<RunResult> {
+export async function buildImage(dir: string, env: Record<string, string> = {}, flavours = FLAVOURS): Promise<RunResult> {
   const seed = mkdtempSync(join(tmpdir(), 'cook-image-seed-'));
   try {
     mkdirSync(join(seed, 'root'), { recursive: true });
     mkdirSync(join(seed, 'tmp'), { recursive: true });
-    copyTree(join(FLAVOURS, `${FLAVOUR}.d`), join(seed, 'root', `${FLAVOUR}.d`));
-    copyFileSync(join(FLAVOURS, `${FLAVOUR}.sh`), join(seed, 'tmp', `${FLAVOUR}.sh`));
+    copyTree(join(flavours, `${FLAVOUR}.d`), join(seed, 'root', `${FLAVOUR}.d`));
+    copyFileSync(join(flavours, `${FLAVOUR}.sh`), join(seed, 'tmp', `${FLAVOUR}.sh`));
     chmodSync(join(seed, 'tmp', `${FLAVOUR}.sh`), 0o755);
+    // The base system's pkg.conf: its repository is FreeBSD up to 14.x, FreeBSD-ports from 15.0.
+    mkdirSync(join(seed, 'etc', 'pkg'), { recursive: true });
+    const repo = env.STANDIN_BASE_PKG_REPOSITORY ?? 'FreeBSD';
+    writeFileSync(join(seed, 'etc', 'pkg', 'FreeBSD.conf'), `${repo}: {\n  url: "pkg+https://pkg.FreeBSD.org/\${ABI}/quarterly",\n  mirror_type: "srv",\n  enabled: yes\n}\n`);
     const mnt = mkdtempSync(join(tmpdir(), 'cook-image-mnt-'));
     try {
       return await runInJail({
@@ -151,13 +155,17 @@ export interface CookRun {
   command?: string[];
   /** Default true: cook -r, nothing started. false: the full lifecycle with stand-in services. */
   renderOnly?: boolean;
+  /** Own network namespace (loopback only), for runs that serve on real ports. */
+  privateNetwork?: boolean;
+  /** Another image tree than this checkout's (e.g. a previous version built by buildImage). */
+  image?: string;
   echo?: boolean;
   onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Run the image's cook in a fresh clone of the image. */
 export async function runCook(run: CookRun): Promise<RunResult> {
-  const image = await sharedImageDir();
+  const image = run.image ?? await sharedImageDir();
   const extra = mkdtempSync(join(tmpdir(), 'cook-seed-'));
   try {
     if (run.authKey !== undefined) {
@@ -167,7 +175,8 @@ export async function runCook(run: CookRun): Promise<RunResult> {
     }
     const flags = [...(run.renderOnly === false ? [] : ['-r']), ...(run.flags ?? [])];
     return await runInJail({
-      out: run.out, mnt: run.mnt, mntReadOnly: run.mntReadOnly, seeds: [image, extra, ...(run.seeds ?? [])],
+      out: run.out, mnt: run.mnt, mntReadOnly: run.mntReadOnly, privateNetwork: run.privateNetwork,
+      seeds: [image, extra, ...(run.seeds ?? [])],
       command: run.command ?? ['/usr/local/bin/cook', ...flags],
       env: run.env, echo: run.echo, onSpawn: run.onSpawn,
     });

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs, from Debian/Ubuntu packages, the real programs the tests use as
 # peers: OpenBSD signify, nginx (with WebDAV), shellcheck, slapd and the LDAP
-# client tools, openssl, xz, curl, python3 and iproute2, PostgreSQL and
-# python3-psycopg2 (the image's database checks run with it in the tests), and
-# OpenSSH (the remote-builder tests start their own sshd). Run it once as root
+# client tools, openssl, xz, curl, python3, iproute2, PostgreSQL and
+# python3-psycopg2 (the image's database checks run with it in the tests), an
+# SMTP server (aiosmtpd) and what the mail, LDAP and federation tests drive it
+# with (Twisted, ldap3, PyYAML, OpenBSD netcat as FreeBSD has it), and OpenSSH
+# (the remote-builder tests start their own sshd). Run it once as root
 # before `npm test` on a fresh machine; it does nothing when all are present.
 set -eu
 
-PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2 postgresql python3-psycopg2 openssh-server openssh-client"
+PACKAGES="signify-openbsd nginx-light shellcheck slapd ldap-utils openssl xz-utils curl python3 iproute2 postgresql python3-psycopg2 python3-aiosmtpd python3-twisted python3-ldap3 python3-yaml netcat-openbsd openssh-server openssh-client"
 
 missing_packages() {
 	for p in $PACKAGES; do

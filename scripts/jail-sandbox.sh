@@ -114,11 +114,22 @@ run_command() {
 
 stop_leftovers() {
 	list=$ROOT/var/run/stand-in-daemons
-	[ -f "$list" ] || return 0
-	while IFS= read -r pid; do
-		kill "$pid" 2>/dev/null || true
-	done <"$list"
-	rm -f "$list"
+	if [ -f "$list" ]; then
+		while IFS= read -r pid; do
+			kill "$pid" 2>/dev/null || true
+		done <"$list"
+		rm -f "$list"
+	fi
+	# Real daemons the service stand-in started (tests that serve for real).
+	list=$ROOT/var/run/stand-in-pidfiles
+	if [ -f "$list" ]; then
+		while IFS= read -r pidfile; do
+			if [ -s "$ROOT$pidfile" ]; then
+				kill "$(cat "$ROOT$pidfile")" 2>/dev/null || true
+			fi
+		done <"$list"
+		rm -f "$list"
+	fi
 }
 
 copy_out() {

@@ -72,9 +72,29 @@ set_conf POT_ZFS_ROOT "$pool/pot"
 set_conf POT_FS_ROOT /opt/pot
 set_conf POT_EXTIF "$extif"
 
+# pot refuses every command while its group is missing (common.sh _conf_check).
+if ! getent group pot >/dev/null 2>&1; then
+	say "group pot (pot refuses to run without it)"
+	run pw groupadd pot
+fi
+
 say "pot init (creates $pool/pot and the pf NAT rules) and the public bridge"
 run pot init
 run pot vnet-start
+
+# Room for a FreeBSD base, the packages and the build's working copy (preflight wants 4 GiB).
+min=$((4 * 1024 * 1024 * 1024))
+if [ "$dry" = 1 ]; then
+	printf 'zfs list -H -p -o avail %s   # needs %s bytes (4 GiB) free\n' "$pool/pot" "$min"
+else
+	avail=$(zfs list -H -p -o avail "$pool/pot" 2>/dev/null || echo 0)
+	say "free in $pool/pot: $((avail / 1024 / 1024)) MiB"
+	[ "$avail" -ge "$min" ] || die "only $((avail / 1024 / 1024)) MiB free in $pool/pot; a build needs 4 GiB: free space in the pool (zfs list -o space -r $pool) or pass --pool POOL"
+fi
+# A bridged jail copies this host's resolv.conf: a loopback-only resolver leaves it without DNS.
+if ! awk '$1 == "nameserver" && $2 !~ /^127\./ && $2 != "::1" { ok = 1 } END { exit !ok }' /etc/resolv.conf 2>/dev/null; then
+	say "warning: /etc/resolv.conf names no resolver a jail can reach (127.0.0.1 is the jail itself): pkg fails inside the jails; name your router's or DNS server's address there"
+fi
 
 if [ "$dry" = 0 ]; then
 	zfs list -H -o name "$pool/pot" >/dev/null || die "pot init did not create $pool/pot; see its output above"

@@ -28,6 +28,8 @@ export interface SmokeSettings {
   ip?: string;
   /** Talk to the jail's nginx here instead of http://<jail ip>/ (port forwards, tests). */
   url?: string;
+  /** Reach the jail's sshd here (HOST:PORT) instead of <jail ip>:22 (port forwards, tests). */
+  ssh?: string;
 }
 
 export interface AcceptanceSettings {
@@ -110,7 +112,7 @@ export function parseAuditAllow(value: unknown, field = 'acceptance.audit_allow'
 
 export function parseSmoke(value: unknown, field = 'acceptance.smoke_test'): SmokeSettings {
   const raw = mapping(value, field);
-  onlyKeys(raw, ['timeout_seconds', 'domain', 'alert_email', 'ip', 'url'], field);
+  onlyKeys(raw, ['timeout_seconds', 'domain', 'alert_email', 'ip', 'url', 'ssh'], field);
   const out: SmokeSettings = { ...SMOKE_DEFAULTS };
   if (raw.timeout_seconds !== undefined && raw.timeout_seconds !== null) {
     const n = raw.timeout_seconds;
@@ -144,6 +146,12 @@ export function parseSmoke(value: unknown, field = 'acceptance.smoke_test'): Smo
     }
     if (!ok) throw new InputError(`${field}.url: '${url}' is not an http(s) URL; leave it empty to use http://<jail ip>/`);
     out.url = url.replace(/\/+$/, '');
+  }
+  const ssh = text(raw.ssh, `${field}.ssh`, false);
+  if (ssh !== undefined) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(ssh);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new InputError(`${field}.ssh: '${ssh}' is not HOST:PORT; leave it empty to use <jail ip>:22`);
+    out.ssh = ssh;
   }
   return out;
 }

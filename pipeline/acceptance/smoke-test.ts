@@ -1,6 +1,12 @@
-// The smoke test: boot a throwaway clone of the built pot the way Nomad does
-// (clone, non-persistent, cook as command, /mnt mounted, env set, start), check
-// it through its nginx within a deadline, and always clean up. The built pot
+// The smoke test: boot a throwaway clone of the built pot the way Nomad does.
+// `pot prepare` (share/pot/prepare.sh, pot 0.16.1) clones, sets the command and
+// the attributes persistent=OFF, no-rc-script=ON, prunable=ON, localhost-tunnel,
+// no-etc-hosts and no-tmpfs=YES, in that order; nomad-pot-driver (driver/prepare.go,
+// v0.10.0) then copies files in, mounts the task's local/ and secrets/ folders at
+// /local and /secrets and the job's mounts, sets the env and starts the pot. The
+// parameters reach cook as the shipped job passes them: plain ones through set-env,
+// secrets through /secrets/matrix-synapse.env; CONTROLUSER=true with a throwaway
+// key, then the HTTP checks and the SSH checks. Always cleans up; the built pot
 // itself is never started, so the image is never "seasoned" by cook.
 import { randomBytes } from 'node:crypto';
 import { answered, type BuilderHost } from '../builder/host.js';
@@ -9,7 +15,23 @@ import { UserError, oneLine } from '../errors.js';
 import { failureLine } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
 import type { RunResult } from '../runner/types.js';
-import * as pot from './pot-commands.js';
+import { join } from 'node:path';
+import { IMAGE_PARAMETERS, neededSecrets } from '../nomad/parameters.js';
+import { CONTROL_KEY_IN_JAIL, PARAMS_FILE_IN_JAIL } from '../nomad/job-spec.js';
+import { POT } from '../pot/command.js';
+import { DEFAULT_FS_ROOT, configArgs, potRoot } from '../pot/config.js';
+import { cloneArgs } from '../pot/clone.js';
+import { copyInArgs } from '../pot/copy-in.js';
+import { destroyArgs } from '../pot/destroy.js';
+import { execArgs } from '../pot/exec.js';
+import { infoEnvArgs, parsePotIp } from '../pot/info.js';
+import { mountInArgs } from '../pot/mount-in.js';
+import { setAttributeArgs } from '../pot/set-attribute.js';
+import { setCmdArgs } from '../pot/set-cmd.js';
+import { setEnvArgs } from '../pot/set-env.js';
+import { startArgs } from '../pot/start.js';
+import { stopArgs } from '../pot/stop.js';
+import { checkKeyLogin, checkPasswordRefused, keygenArgs, sshTarget } from './ssh-checks.js';
 import type { SmokeSettings } from './settings.js';
 import {
   LOGIN_PATH, REGISTER_PATH, SmokeCheckError, checkLogin, checkVersions, checkWellKnownClient, checkWellKnownServer,
@@ -66,7 +88,7 @@ export class SmokeTestFailure extends UserError {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP. */
+/** The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP, the control user on. */
 export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | undefined): Record<string, string> {
   return {
     ...(ip ? { IP: ip } : {}),
@@ -75,8 +97,31 @@ export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | u
     MYSHAREDSECRET: secret,
     ENABLEREGISTRATION: 'false',
     NOSSL: 'true',
+    CONTROLUSER: 'true',
   };
 }
+
+/**
+ * Split the parameters as the shipped job does (pipeline/nomad/render.ts): secrets go to the
+ * template's file, `NAME=value` per line in the template's order; the rest through set-env.
+ */
+export function jobParameters(params: Record<string, string>): { env: Record<string, string>; secretsFile: string } {
+  const secrets = neededSecrets(params);
+  const env: Record<string, string> = {};
+  for (const p of IMAGE_PARAMETERS) if (params[p.name] !== undefined && !secrets.includes(p.name)) env[p.name] = params[p.name]!;
+  const secretsFile = secrets.map((name) => `${name}=${params[name] ?? ''}\n`).join('');
+  return { env, secretsFile };
+}
+
+/** pot prepare's attributes, in its order, with the values it passes (share/pot/prepare.sh). */
+export const PREPARE_ATTRIBUTES: readonly (readonly [string, string])[] = [
+  ['persistent', 'OFF'],
+  ['no-rc-script', 'ON'],
+  ['prunable', 'ON'],
+  ['localhost-tunnel', 'YES'],
+  ['no-etc-hosts', 'YES'],
+  ['no-tmpfs', 'YES'],
+];
 
 export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult> {
   const started = Date.now();
@@ -101,30 +146,52 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
   let baseUrl = settings.url ?? 'http://<jail ip>';
 
   const body = async (): Promise<SmokeTestResult> => {
-    await runner.run(pot.POT, pot.cloneArgs(o.pot, clone, settings.ip), { purpose: `clone ${o.pot} for the smoke test` });
+    // The task folder Nomad would make: local/, secrets/ and the job's data folder, and a throwaway key.
+    const local = join(scratch!, 'local');
+    const secretsDir = join(scratch!, 'secrets');
+    const data = join(scratch!, 'mnt');
+    const key = join(scratch!, 'control_key');
+    // mkdir -m sets the mode whatever the umask: cook chowns its folders below /mnt to the
+    // synapse user, who must be able to enter /mnt; secrets/ is root's alone, as the driver makes it.
+    await runner.makeDir(local, 0o755);
+    await runner.makeDir(data, 0o755);
+    await runner.makeDir(secretsDir, 0o700);
+    await runner.run('ssh-keygen', keygenArgs(key), { purpose: 'make a throwaway key for the control user' });
+
+    // pot prepare: clone, command, attributes.
+    await runner.run(POT, cloneArgs(o.pot, clone, settings.ip), { purpose: `clone ${o.pot} for the smoke test` });
     created = true;
-    // What Nomad's pot driver does with every allocation (pot prepare).
-    await runner.run(pot.POT, pot.setAttributeArgs(clone, 'persistent', 'NO'), { purpose: 'make the smoke-test pot non-persistent' });
-    await runner.run(pot.POT, pot.setAttributeArgs(clone, 'no-rc-script', 'YES'), { purpose: 'start cook without /etc/rc' });
-    await runner.run(pot.POT, pot.setCmdArgs(clone, COOK), { purpose: 'set cook as the start command' });
-    await runner.run(pot.POT, pot.mountInArgs(clone, scratch, '/mnt'), { purpose: 'mount the scratch folder at /mnt' });
+    // The driver passes the command in double quotes, which pot's set-cmd strips.
+    await runner.run(POT, setCmdArgs(clone, `"${COOK}"`), { purpose: 'set cook as the start command' });
+    for (const [attr, value] of PREPARE_ATTRIBUTES) {
+      await runner.run(POT, setAttributeArgs(clone, attr, value), { purpose: `set ${attr} as pot prepare does` });
+    }
+    // The driver: copy-in, mount-in (local/, secrets/, the job's mount), set-env, start.
+    await runner.run(POT, copyInArgs(clone, `${key}.pub`, CONTROL_KEY_IN_JAIL), { purpose: "copy the control user's key in" });
+    await runner.run(POT, mountInArgs(clone, local, '/local'), { purpose: "mount the task's local/ at /local" });
+    await runner.run(POT, mountInArgs(clone, secretsDir, '/secrets'), { purpose: "mount the task's secrets/ at /secrets" });
+    await runner.run(POT, mountInArgs(clone, data, '/mnt'), { purpose: 'mount the data folder at /mnt' });
 
     let ip = settings.ip;
     let urlIp = ip;
     if (!ip) {
-      const info = await runner.run(pot.POT, pot.infoEnvArgs(clone), { purpose: 'read the smoke-test pot address' });
-      ip = pot.parsePotIp(info.stdout);
+      const info = await runner.run(POT, infoEnvArgs(clone), { purpose: 'read the smoke-test pot address' });
+      ip = parsePotIp(info.stdout);
       // No IP: network type inherit, nginx listens on the builder's own address.
       urlIp = ip ?? (answered(info) ? '127.0.0.1' : '<jail ip>');
     }
     // The checks reach the jail from the builder's side (a remote host forwards a port through its connection).
     baseUrl = settings.url ?? await runner.reach(urlIp!, 80);
-    await runner.run(pot.POT, pot.setEnvArgs(clone, smokeEnv(settings, secret, ip)), { purpose: 'set the smoke-test parameters', secrets });
+    const { env, secretsFile } = jobParameters(smokeEnv(settings, secret, ip));
+    // What the job's template renders into the task's secrets folder (never through set-env).
+    const paramsFile = join(secretsDir, PARAMS_FILE_IN_JAIL.split('/').pop()!);
+    await runner.writeFile(paramsFile, secretsFile, 0o600);
+    await runner.run(POT, setEnvArgs(clone, env), { purpose: 'set the smoke-test parameters', secrets });
 
     // For a non-persistent pot `pot start` runs until cook exits: keep it in the
     // background and treat its return as "cook died".
-    startRun = runner.run(pot.POT, pot.startArgs(clone), { allowFailure: true, purpose: 'start the smoke-test pot' });
-    startRun.then((r) => { startExit = r; }, (e: unknown) => { startExit = { command: pot.POT, args: [], exitCode: -1, stdout: '', stderr: oneLine(e), durationMs: 0 }; });
+    startRun = runner.run(POT, startArgs(clone), { allowFailure: true, purpose: 'start the smoke-test pot' });
+    startRun.then((r) => { startExit = r; }, (e: unknown) => { startExit = { command: POT, args: [], exitCode: -1, stdout: '', stderr: oneLine(e), durationMs: 0 }; });
 
     const deadline = Date.now() + settings.timeoutSeconds * 1000;
     const target: CheckTarget = {
@@ -166,7 +233,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       // nginx keeps the admin API private: register from inside the jail with the
       // same endpoint (register_new_matrix_user reads the secret from the config).
       progress(`${REGISTER_PATH} is not routed by nginx; registering from inside the jail`);
-      const reg = await runner.run(pot.POT, pot.execArgs(clone, [
+      const reg = await runner.run(POT, execArgs(clone, [
         '/usr/local/bin/register_new_matrix_user', '-c', SYNAPSE_CONFIG, '-u', user, '-p', password, '--no-admin', 'http://127.0.0.1:8008',
       ]), { allowFailure: true, secrets, timeoutMs: Math.max(1000, deadline - Date.now()) });
       if (reg.exitCode !== 0) {
@@ -177,6 +244,13 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     }
     if (userId !== undefined) pass('shared-secret registration', `registered ${userId}`);
     await here.inProcess(lines.login, async () => pass('login', `${LOGIN_PATH} logged in as ${await checkLogin(target, user, password)}`));
+    // CONTROLUSER=true: the key the job copies in is the way in, and the only one. ssh runs on the
+    // builder, which reaches the jail's address (a plan records the commands and judges nothing).
+    const t = sshTarget(settings.ssh, ip ?? (urlIp === '<jail ip>' ? urlIp : undefined));
+    const keyLogin = await checkKeyLogin(runner, key, t.host, t.port, Math.max(1000, target.timeoutMs()));
+    if (keyLogin) pass('control user key login', keyLogin);
+    const refused = await checkPasswordRefused(runner, t.host, t.port, Math.max(1000, target.timeoutMs()));
+    if (refused) pass('control user password login refused', refused);
     return { clone, baseUrl, checks, durationMs: Date.now() - started };
   };
   let result: SmokeTestResult | undefined;
@@ -209,15 +283,15 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       }
     };
     if (startRun) {
-      await quiet(pot.POT, pot.stopArgs(clone), 'stop the smoke-test pot');
+      await quiet(POT, stopArgs(clone), 'stop the smoke-test pot');
       const grace = o.stopGraceMs ?? 60_000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([startRun.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, grace); })]);
       clearTimeout(timer);
     }
     if (created && failure !== undefined) {
-      const fsRoot = (await quiet(pot.POT, pot.fsRootArgs())).stdout.trim() || pot.DEFAULT_FS_ROOT;
-      const root = pot.potRoot(fsRoot, clone);
+      const fsRoot = (await quiet(POT, configArgs('fs_root'))).stdout.trim() || DEFAULT_FS_ROOT;
+      const root = potRoot(fsRoot, clone);
       for (const file of [COOK_LOG, SYNAPSE_LOG]) {
         const tail = await quiet('tail', ['-n', String(o.logLines ?? 40), `${root}${file}`]);
         const lines = tail.exitCode === 0 ? redact(tail.stdout, secrets).split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) : [`(could not read ${file}: ${redact(tail.stderr.trim(), secrets) || `tail exited ${tail.exitCode}`})`];
@@ -227,7 +301,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       }
     }
     if (created) {
-      const d = await quiet(pot.POT, pot.destroyArgs(clone), 'destroy the smoke-test pot');
+      const d = await quiet(POT, destroyArgs(clone, true), 'destroy the smoke-test pot');
       if (d.exitCode !== 0) problems.push(`could not destroy the smoke-test pot ${clone}; remove it with 'pot destroy -F -p ${clone}'`);
     }
     if (scratch) {

@@ -25,8 +25,8 @@ export interface BuilderHost extends CommandRunner {
   makeTempDir(prefix: string, mode?: number): Promise<string>;
   /** Folders `<tmp>/<prefix>*` that exist (leftovers of an earlier build). */
   listTemp(prefix: string): Promise<string[]>;
-  /** `mkdir -p` */
-  makeDir(path: string): Promise<void>;
+  /** `mkdir -p`; with `mode`, the (new) folder gets exactly that mode, whatever the umask. */
+  makeDir(path: string, mode?: number): Promise<void>;
   /** Unpack a tar stream into the existing folder `dir`, modes preserved. `what` names the content for the plan. */
   writeFolder(dir: string, tar: Readable, what: string): Promise<void>;
   /** Write a small file (atomically: temporary name, then rename). */

@@ -42,7 +42,7 @@ export class InterruptibleHost implements BuilderHost {
 
   makeTempDir(prefix: string, mode?: number): Promise<string> { return this.guard(() => this.inner.makeTempDir(prefix, mode)); }
   listTemp(prefix: string): Promise<string[]> { return this.guard(() => this.inner.listTemp(prefix)); }
-  makeDir(path: string): Promise<void> { return this.guard(() => this.inner.makeDir(path)); }
+  makeDir(path: string, mode?: number): Promise<void> { return this.guard(() => this.inner.makeDir(path, mode)); }
   writeFolder(dir: string, tar: Readable, what: string): Promise<void> { return this.guard(() => this.inner.writeFolder(dir, tar, what)); }
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> { return this.guard(() => this.inner.writeFile(path, data, mode)); }
   readFile(path: string): Promise<Buffer | undefined> { return this.guard(() => this.inner.readFile(path)); }

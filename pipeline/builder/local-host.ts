@@ -15,6 +15,11 @@ import type { BuilderHost, FileStream, FilesStream } from './host.js';
 
 const q = shellQuote;
 
+/** `-m 0755 ` for a mode, '' without. */
+export function modeFlag(mode: number | undefined): string {
+  return mode === undefined ? '' : `-m ${mode.toString(8).padStart(4, '0')} `;
+}
+
 export class LocalHost implements BuilderHost {
   readonly where = '';
   readonly runner: CommandRunner;
@@ -49,9 +54,10 @@ export class LocalHost implements BuilderHost {
     return names.filter((n) => n.startsWith(prefix)).sort().map((n) => join(this.tempBase, n));
   }
 
-  async makeDir(path: string): Promise<void> {
-    this.note(`mkdir -p ${q(path)}`);
+  async makeDir(path: string, mode?: number): Promise<void> {
+    this.note(`mkdir -p ${modeFlag(mode)}${q(path)}`);
     await mkdir(path, { recursive: true });
+    if (mode !== undefined) await chmod(path, mode);
   }
 
   async writeFolder(dir: string, stream: Readable, what: string): Promise<void> {

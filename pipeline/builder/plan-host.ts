@@ -10,6 +10,7 @@ import { redact } from '../runner/redact.js';
 import { commandLine, shellQuote } from '../runner/shell-quote.js';
 import type { RunOptions, RunResult } from '../runner/types.js';
 import type { BuilderHost, FileStream, FilesStream } from './host.js';
+import { modeFlag } from './local-host.js';
 
 const q = shellQuote;
 
@@ -63,8 +64,8 @@ export class PlanHost implements BuilderHost {
     return [];
   }
 
-  async makeDir(path: string): Promise<void> {
-    this.record(`mkdir -p ${q(path)}`);
+  async makeDir(path: string, mode?: number): Promise<void> {
+    this.record(`mkdir -p ${modeFlag(mode)}${q(path)}`);
   }
 
   async writeFolder(dir: string, stream: Readable, what: string): Promise<void> {

@@ -205,8 +205,8 @@ export class SshHost implements BuilderHost {
     return r.stdout.split('\n').filter(Boolean).sort();
   }
 
-  async makeDir(path: string): Promise<void> {
-    await this.run('mkdir', ['-p', path], { purpose: `make ${path}` });
+  async makeDir(path: string, mode?: number): Promise<void> {
+    await this.run('mkdir', ['-p', ...(mode === undefined ? [] : ['-m', mode.toString(8).padStart(4, '0')]), path], { purpose: `make ${path}` });
   }
 
   async writeFolder(dir: string, tar: Readable, what: string): Promise<void> {

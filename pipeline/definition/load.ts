@@ -109,7 +109,44 @@ export function resolveChain(flavour: string, sourceDir: string, declared: unkno
   return chain;
 }
 
+/** The definition for one release: `overrides.release`, else the first of the definition's releases. */
 export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition {
+  return loadDefinitions(file, overrides, root)[0]!;
+}
+
+/** The list under freebsd.releases (or the single freebsd.release), each entry validated. */
+function releaseList(fbsd: Raw): string[] {
+  if (fbsd.release !== undefined && fbsd.releases !== undefined) {
+    throw new InputError('freebsd: set either release or releases, not both (releases: ["14.5", "15.1"] builds one image per release)');
+  }
+  if (fbsd.releases === undefined || fbsd.releases === null) return [str(fbsd.release, 'freebsd.release', '14.5')];
+  const list = fbsd.releases;
+  if (!Array.isArray(list) || list.length === 0 || list.some((r) => typeof r !== 'string' && typeof r !== 'number')) {
+    throw new InputError(`freebsd.releases: expected a non-empty list of releases (e.g. ["14.5", "15.1"]), got '${JSON.stringify(list)}'`);
+  }
+  return list.map(String);
+}
+
+/** freebsd.allow_eol: [{release, reason}]: end-of-life releases the maintainers still build, and why. */
+function eolAllowances(value: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (value === undefined || value === null) return out;
+  if (!Array.isArray(value)) throw new InputError(`freebsd.allow_eol: expected a list of {release, reason}, got '${JSON.stringify(value)}'`);
+  value.forEach((item, i) => {
+    const f = `freebsd.allow_eol[${i}]`;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new InputError(`${f}: expected {release, reason}, got '${JSON.stringify(item)}'`);
+    const entry = item as Raw;
+    for (const k of Object.keys(entry)) if (k !== 'release' && k !== 'reason') throw new InputError(`${f}.${k}: unknown field; allow_eol entries take release, reason`);
+    const release = parseRelease(str(entry.release, `${f}.release`), `${f}.release`).potRelease;
+    const reason = str(entry.reason, `${f}.reason`).trim();
+    if (reason.length < 10) throw new InputError(`${f}.reason: '${reason}' is too short; say why this end-of-life release must still be built (who needs it)`);
+    out.set(release, reason);
+  });
+  return out;
+}
+
+/** One definition per release: the definition's `releases` or, when given, the repeated --release. */
+export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: DefinitionOverrides = {}, root?: string): ImageDefinition[] {
   const projectRoot = root ?? findProjectRoot();
   const path = isAbsolute(file) ? file : resolve(projectRoot, file);
   if (!existsSync(path)) {
@@ -134,9 +171,21 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
     throw new InputError(`${overrides.version !== undefined ? '--version' : 'version'}: '${version}' is not a semantic version; use MAJOR.MINOR.PATCH (e.g. 0.11.0)`);
   }
 
-  const fbsd = section(raw, 'freebsd', ['release', 'arch']);
-  const release = overrides.release ?? str(fbsd.release, 'freebsd.release', '13.0');
-  const parsedRelease = parseRelease(release, overrides.release !== undefined ? '--release' : 'freebsd.release');
+  const fbsd = section(raw, 'freebsd', ['release', 'releases', 'arch', 'allow_eol']);
+  const cliReleases = overrides.releases?.length ? overrides.releases : overrides.release !== undefined ? [overrides.release] : undefined;
+  const releases = (cliReleases ?? releaseList(fbsd)).map((r) => ({
+    text: r,
+    parsed: parseRelease(r, cliReleases ? '--release' : fbsd.releases !== undefined ? 'freebsd.releases' : 'freebsd.release'),
+  }));
+  const seen = new Set<string>();
+  for (const r of releases) {
+    if (seen.has(r.parsed.potRelease)) throw new InputError(`${cliReleases ? '--release' : 'freebsd.releases'}: ${r.parsed.potRelease} is listed twice; each release builds one image`);
+    seen.add(r.parsed.potRelease);
+  }
+  const allowed = eolAllowances(fbsd.allow_eol);
+  if (overrides.allowEol !== undefined && overrides.allowEol.trim().length < 10) {
+    throw new InputError(`--allow-eol: '${overrides.allowEol}' is too short; give the reason this end-of-life release must still be built (e.g. --allow-eol "jobs on 13.x clients still reference the 13_0 image")`);
+  }
   const arch = overrides.arch ?? str(fbsd.arch, 'freebsd.arch', 'amd64');
   if (!(ARCHES as readonly string[]).includes(arch)) {
     throw new InputError(`${overrides.arch !== undefined ? '--arch' : 'freebsd.arch'}: '${arch}' is not supported; use one of ${ARCHES.join(', ')}`);
@@ -188,13 +237,20 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
   const builderText = overrides.builder ?? optional(raw.builder, 'builder');
   const builder = parseBuilder(builderText, overrides.builder !== undefined ? '--builder' : 'builder');
 
-  const name = potName(flavour, arch, parsedRelease);
-  return {
+  return releases.map(({ text: release, parsed: parsedRelease }) => ({
     file: path,
     root: projectRoot,
     flavour,
     version,
-    freebsd: { release, potRelease: parsedRelease.potRelease, major: parsedRelease.major, minor: parsedRelease.minor, arch: arch as ImageDefinition['freebsd']['arch'] },
+    freebsd: {
+      release,
+      potRelease: parsedRelease.potRelease,
+      major: parsedRelease.major,
+      minor: parsedRelease.minor,
+      arch: arch as ImageDefinition['freebsd']['arch'],
+      requested: cliReleases ? 'explicit' as const : 'default' as const,
+      eolAllowance: overrides.allowEol?.trim() || allowed.get(parsedRelease.potRelease),
+    },
     flavours: { source, installDir, before, chain },
     pot: { network: network as PotNetwork },
     export: { compression: Number(levelText), output },
@@ -207,7 +263,7 @@ export function loadDefinition(file: string = DEFAULT_DEFINITION, overrides: Def
       publicUrl,
     },
     ...(builder ? { builder } : {}),
-    potName: name,
+    potName: potName(flavour, arch, parsedRelease),
     tag: version,
-  };
+  }));
 }

@@ -16,6 +16,10 @@ export interface ImageDefinition {
     major: number;
     minor: number;
     arch: 'amd64' | 'arm64';
+    /** 'explicit': asked for with --release; 'default': from the definition's list (skipped, not refused, where the builder cannot run it). */
+    requested: 'explicit' | 'default';
+    /** Why this end-of-life release may still be built (freebsd.allow_eol or --allow-eol); absent: refused. */
+    eolAllowance?: string;
   };
   flavours: {
     /** Absolute path of the flavour sources. */
@@ -48,7 +52,12 @@ export const ARCHES = ['amd64', 'arm64'] as const;
 
 /** Command-line overrides; undefined means "keep the file's value". */
 export interface DefinitionOverrides {
+  /** One release (nomad-job --release); builds use `releases`. */
   release?: string;
+  /** Repeated --release: build exactly these, in this order. */
+  releases?: string[];
+  /** --allow-eol REASON: build end-of-life releases anyway, for this reason. */
+  allowEol?: string;
   arch?: string;
   version?: string;
   output?: string;

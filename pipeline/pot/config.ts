@@ -27,3 +27,11 @@ export async function readPotConfig(runner: CommandRunner, name: PotConfigName):
   const value = result.stdout.trim();
   return value ? { value } : {};
 }
+
+/** pot.default.conf's POT_FS_ROOT, used in a dry run where `pot config` answers nothing. */
+export const DEFAULT_FS_ROOT = '/opt/pot';
+
+/** The host path of a single-type pot's root file system. */
+export function potRoot(fsRoot: string, name: string): string {
+  return `${fsRoot.replace(/\/+$/, '')}/jails/${name}/m`;
+}

@@ -8,7 +8,12 @@ export interface ExportOptions {
   level: number;
   /** Folder the files are written to (-D); must exist. */
   dir: string;
-  /** Refuse a tag lower than the pot's last exported one (-c). */
+  /**
+   * -c: pot compares the tag with the `:pot.tag` property of this pot's own
+   * dataset, which a freshly created build pot never has, so for the build it
+   * refuses nothing. What stops a release going backwards is the repository's
+   * order check at publish time (--allow-older), not this flag.
+   */
   checkTag?: boolean;
   /** signify secret key: pot signs the .skein itself (-S). */
   signKey?: string;

@@ -7,8 +7,10 @@ import { auditFailureMessage, auditWarnings, pkgAuditArgs, runAudit, type AuditR
 import { computeInputFingerprint, readLastPublished, type InputFingerprint, type LastPublished } from '../acceptance/input-fingerprint.js';
 import { diffManifests, formatDiff, manifestText, parsePkgQuery, pkgQueryArgs, PKG, type PackagesManifest } from '../acceptance/package-manifest.js';
 import { answered } from '../builder/host.js';
-import { DEFAULT_FS_ROOT, POT, fsRootArgs, potRoot } from '../acceptance/pot-commands.js';
+import { POT } from '../pot/command.js';
+import { DEFAULT_FS_ROOT, configArgs, potRoot } from '../pot/config.js';
 import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/settings.js';
+import { RUNTIME_CHECK, runRuntimeCheck } from '../acceptance/runtime-check.js';
 import { SmokeTestFailure, runSmokeTest, type SmokeTestResult } from '../acceptance/smoke-test.js';
 import { commandLine } from '../runner/shell-quote.js';
 import { removeWritten, type BuildContext, type BuildStep } from './context.js';
@@ -131,12 +133,24 @@ async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
   }
 }
 
+/** In the built pot's root, without starting it: every installed program answers. */
+async function runtimeTask(ctx: BuildContext, task: Task): Promise<void> {
+  const summary = acceptanceSummary(ctx);
+  const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
+  const root = potRoot(fsRoot, ctx.definition.potName);
+  const lines = await runRuntimeCheck(ctx.runner, root, ctx.definition.freebsd.potRelease);
+  if (!lines) return; // the plan: nothing ran, nothing to judge
+  summary.runtime = lines;
+  task.output = lines.map((l) => `ok ${l.origin}: ${l.detail}`).join('\n');
+  ctx.note(`# runtime check (${RUNTIME_CHECK}): ${lines.length} programs answered`);
+}
+
 async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
   const s = state(ctx);
   const summary = acceptanceSummary(ctx);
   if (!s.inputs) await checkInputs(ctx);
-  const fsRootResult = await ctx.runner.run(POT, fsRootArgs(), { purpose: "read pot's fs_root" });
-  const root = potRoot(fsRootResult.stdout.trim() || DEFAULT_FS_ROOT, ctx.definition.potName);
+  const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
+  const root = potRoot(fsRoot, ctx.definition.potName);
 
   const query = await ctx.runner.run(PKG, pkgQueryArgs(root), { purpose: 'list the packages of the image' });
   if (!answered(query)) {
@@ -201,6 +215,11 @@ export function reuseCheckTask(): ListrTask<BuildContext> {
 /** Between `pot snapshot` and `pot export`: boot a clone, list and audit its packages. */
 export function acceptanceTasks(): BuildStep[] {
   return [
+    {
+      title: 'Runtime check: the installed programs run on the jail\'s userland',
+      task: (ctx, task) => runtimeTask(ctx, task),
+      rendererOptions: keep,
+    },
     {
       title: 'Smoke test: boot a throwaway clone of the image',
       skip: (ctx) => smokeSkipped(ctx),

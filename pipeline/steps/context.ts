@@ -2,6 +2,7 @@
 // folder returns titled tasks (np-style: `enabled`/`skip`) that read and fill it.
 import type { ListrTask } from 'listr2';
 import type { BuilderHost } from '../builder/host.js';
+import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 
 export interface BuildOptions {
@@ -66,6 +67,8 @@ export interface BuildContext {
   failedStep?: string;
   /** Set when SIGINT/SIGTERM stopped the build. */
   interrupted?: string;
+  /** The release's place in FreeBSD's lifecycle on the build date (admitted before the build started). */
+  lifecycle?: Lifecycle;
 }
 
 /** What a step's cleanup gets: the hosts that still work after Ctrl-C, and whether the build failed. */

@@ -59,16 +59,16 @@ export function formatBytes(n: number): string {
   return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`;
 }
 
-/** End-of-life note for a FreeBSD release, or undefined while it is supported. */
-export function eolWarning(major: number, minor: number, today = new Date()): string | undefined {
-  const release = `${major}.${minor}`;
-  const advice = 'its base, updates and packages may no longer be downloadable; build a supported release, e.g. --release 14.3';
-  if (major < 13) return `FreeBSD ${release} is end-of-life: ${advice}`;
-  if (major === 13) {
-    const branchEnd = new Date('2026-04-30T00:00:00Z');
-    const since = minor === 0 ? '2022' : today >= branchEnd ? '2026-04-30 (the whole 13 branch)' : undefined;
-    if (since) return `FreeBSD ${release} is end-of-life since ${since}: ${advice}`;
-    return `FreeBSD ${release}: the whole 13 branch reaches end-of-life on 2026-04-30; plan a move to 14.3`;
-  }
-  return undefined;
+/**
+ * The jail's DNS: pot's default (dns=inherit) copies the host's /etc/resolv.conf into a
+ * bridged jail, where a loopback nameserver is the jail's own loopback. Undefined when
+ * at least one nameserver is reachable from the jail.
+ */
+export function resolvConfProblem(text: string): { what: string; fix: string } | undefined {
+  const servers = text.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((x): x is string => Boolean(x));
+  const loopback = (a: string) => /^127\./.test(a) || a === '::1' || a === '0.0.0.0';
+  if (servers.some((a) => !loopback(a))) return undefined;
+  const fix = "name a resolver the jail can reach in /etc/resolv.conf (the router's or your DNS server's address), or make local_unbound listen on the bridge's address (pot config -g gateway) and name that";
+  if (servers.length === 0) return { what: '/etc/resolv.conf names no nameserver, so the jail has no DNS and pkg fails inside it', fix };
+  return { what: `/etc/resolv.conf names only ${servers.join(', ')}, which inside a bridged jail is the jail itself: the jail has no DNS and pkg fails inside it`, fix };
 }

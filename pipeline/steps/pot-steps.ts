@@ -7,9 +7,22 @@ import { potExists } from '../pot/info.js';
 import { potSnapshot } from '../pot/snapshot.js';
 import type { BuildContext, BuildStep } from './context.js';
 
+/** The project's update flavour for end-of-life builds (flavours/fbsd-update-eol.sh). */
+export const EOL_UPDATE_FLAVOUR = 'fbsd-update-eol';
+
+/**
+ * The flavours before the chain: the definition's (stock fbsd-update), except that an
+ * end-of-life build replaces fbsd-update with the project's own update flavour: the stock
+ * one stops at freebsd-update's end-of-life check and pot rolls the create back.
+ */
+export function beforeFlavours(ctx: BuildContext): string[] {
+  const eol = ctx.lifecycle?.status === 'end-of-life' && Boolean(ctx.definition.freebsd.eolAllowance);
+  return ctx.definition.flavours.before.map((f) => (eol && f === 'fbsd-update' ? EOL_UPDATE_FLAVOUR : f));
+}
+
 /** fbsd-update (and any other stock flavour) first, then X, X+1..X+3 that exist, X+4 last. */
 export function flavourOrder(ctx: BuildContext): string[] {
-  return [...ctx.definition.flavours.before, ...ctx.definition.flavours.chain];
+  return [...beforeFlavours(ctx), ...ctx.definition.flavours.chain];
 }
 
 export function createTask(): BuildStep {

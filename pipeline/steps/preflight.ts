@@ -13,15 +13,31 @@ import { potList } from '../pot/ls.js';
 import { potTooOld, readPotVersion } from '../pot/version.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
-import { builderDirPrefix } from './stage-flavours.js';
+import { builderDirPrefix, flavourFiles } from './stage-flavours.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
+import { buildDate, newerMinor } from '../definition/lifecycle.js';
+import { onHost } from '../freebsd/base-release.js';
 import {
-  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, eolWarning, formatBytes, knownReleases, majorOf,
-  parseDfAvail, parseUname, parseZfsAvail,
+  MIN_OUTPUT_BYTES, MIN_POT_ROOT_BYTES, formatBytes, knownReleases, majorOf,
+  parseDfAvail, parseUname, parseZfsAvail, resolvConfProblem,
 } from './host-checks.js';
+import { beforeFlavours } from './pot-steps.js';
+import { checkBase, checkPackageRepository, checkRepositoryName } from './release-checks.js';
 
 interface Problem { what: string; fix: string }
+
+/**
+ * Not an error: this release came from the definition's list and the builder cannot
+ * run it (a jail's major newer than the host's). The build of this release ends with
+ * exit 0 and a note; the others go on.
+ */
+export class ReleaseSkipped extends UserError {
+  constructor(message: string) {
+    super(message, 0);
+    this.name = 'ReleaseSkipped';
+  }
+}
 
 /** Final artifact paths a build must not overwrite (the build log is rewritten, it is not an artifact). */
 export function finalArtifactPaths(a: ArtifactPaths): string[] {
@@ -48,10 +64,18 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     say(`warning: ${oneLine(error)}`);
   }
 
-  const eol = eolWarning(d.freebsd.major, d.freebsd.minor);
-  if (eol) {
-    ctx.warnings.push(eol);
-    say(`warning: ${eol}`);
+  // The release on the build date (admitted before the build; here it is shown and warned about).
+  const life = ctx.lifecycle;
+  if (life) {
+    ctx.note(`# ${life.note}`);
+    say(life.note);
+    const warn = (w: string) => { ctx.warnings.push(w); say(`warning: ${w}`); };
+    if (life.status === 'near-end') warn(life.note);
+    if (life.status === 'end-of-life') {
+      warn(`BUILDING FreeBSD ${d.freebsd.potRelease} PAST ITS END OF LIFE (${life.eol}): no security fixes since; allowed because: ${d.freebsd.eolAllowance}`);
+    }
+    const newer = newerMinor(d.freebsd.potRelease, buildDate());
+    if (newer && life.status !== 'end-of-life') say(`note: FreeBSD ${newer} is out; a Nomad client on ${d.freebsd.major}.x runs it (freebsd.releases)`);
   }
 
   // Verdicts come only from real answers: the plan records each probe but knows none of them.
@@ -69,8 +93,11 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       add(`the builder is ${host.machine} but the image is ${d.freebsd.arch}`, `build on an ${d.freebsd.arch} builder or pass --arch ${host.machine}`);
     }
     if (majorOf(host.release) < d.freebsd.major) {
-      add(`the builder runs FreeBSD ${host.release} but the image is ${d.freebsd.potRelease} (a jail cannot run a newer release than its host)`,
-        `build on a FreeBSD ${d.freebsd.major}.x builder or pass --release ${majorOf(host.release)}.x`);
+      const why = `the builder runs FreeBSD ${host.release}, and a jail cannot run a newer major (${d.freebsd.potRelease}) than its host`;
+      if (d.freebsd.requested === 'default') {
+        throw new ReleaseSkipped(`${why}; build it on a FreeBSD ${d.freebsd.major}.x builder`);
+      }
+      add(why, `build it on a FreeBSD ${d.freebsd.major}.x builder (CI: the release workflow's matrix)`);
     }
   }
 
@@ -89,6 +116,9 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       const tooOld = potTooOld(version.value);
       if (tooOld) add(tooOld, 'pkg upgrade pot');
     }
+    // pot refuses every sub-command while its group is missing (common.sh _conf_check).
+    const group = await runner.run('getent', ['group', 'pot'], { allowFailure: true });
+    if (answered(group) && group.exitCode !== 0) add("the group 'pot' is missing (pot refuses to run without it)", 'pw groupadd pot');
     const config = await readPotConfig(runner, 'zfs_root');
     const zfsRoot = config.planned ? "<zfs_root>" : config.value;
     if (config.failure) {
@@ -139,8 +169,25 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     }
   }
 
+  // 5b. The release itself: its base (cached with the MANIFEST's sha256, or downloadable), the
+  //     repository name its pkg.conf uses, and its package repository with every origin.
+  await checkBase(ctx, add);
+  await checkRepositoryName(ctx, add);
+  await checkPackageRepository(ctx, add);
+
+  // 5c. DNS inside the jail: with a bridge network the jail gets the host's resolv.conf, where
+  //     127.0.0.1 is the jail's own loopback, so pkg cannot resolve anything in it.
+  if (d.pot.network !== 'inherit') {
+    const resolv = await runner.run('cat', [onHost('/etc/resolv.conf')], { allowFailure: true, purpose: 'look for a resolver the jail can reach (not 127.0.0.1/::1)' });
+    if (answered(resolv)) {
+      const problem = resolvConfProblem(resolv.exitCode === 0 ? resolv.stdout : '');
+      if (problem) add(problem.what, problem.fix);
+    }
+  }
+
   // 6. Stock flavours our chain starts with (pot ships fbsd-update in its flavour folder).
-  for (const stock of d.flavours.before) {
+  for (const stock of beforeFlavours(ctx)) {
+    if (flavourFiles(d.flavours.source, stock).length) continue; // ours: staged with the chain
     const path = join(d.flavours.installDir, stock);
     const found = await runner.run('test', ['-e', path, '-o', '-e', `${path}.sh`], { allowFailure: true });
     if (answered(found) && found.exitCode !== 0) {

@@ -8,6 +8,7 @@ import { LocalHost } from '../builder/local-host.js';
 import { PlanBook, PlanHost } from '../builder/plan-host.js';
 import { SshHost } from '../builder/ssh-host.js';
 import { UserError, oneLine } from '../errors.js';
+import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { ExecaRunner } from '../runner/execa-runner.js';
 import { secretsFromEnv } from '../runner/secrets.js';
@@ -16,8 +17,9 @@ import { checkTask } from './check-step.js';
 import { artifactPaths, type BuildContext, type BuildOptions, type BuildStep } from './context.js';
 import { exportTask } from './export-step.js';
 import { createTask, snapshotTask } from './pot-steps.js';
-import { preflightTask } from './preflight.js';
+import { ReleaseSkipped, preflightTask } from './preflight.js';
 import { publishTasks } from './publish-tasks.js';
+import { preseedTask } from './release-checks.js';
 import { signTasks } from './sign-tasks.js';
 import { stageFlavoursTask } from './stage-flavours.js';
 
@@ -27,6 +29,8 @@ export interface BuildIo {
   env: NodeJS.ProcessEnv;
   /** Replace the builder host (tests). Default: this machine, an SSH builder (definition.builder) or the plan. */
   host?: BuilderHost;
+  /** The release's lifecycle verdict (admitReleases); preflight shows it and warns near the end. */
+  lifecycle?: Lifecycle;
 }
 
 /** The build's steps in their fixed order. */
@@ -34,6 +38,7 @@ export function buildTasks(): BuildStep[] {
   return [
     preflightTask(),
     reuseCheckTask(),
+    preseedTask(),
     stageFlavoursTask(),
     createTask(),
     snapshotTask(),
@@ -109,6 +114,8 @@ export interface BuildResult {
   error?: string;
   /** Set when the build stopped because nothing changed since the last published tag (exit 0, nothing built). */
   unchanged?: string;
+  /** Set when this release came from the definition's list and the builder cannot run it (exit 0, nothing built). */
+  skipped?: string;
 }
 
 /** The InputsUnchanged stop, wherever instrument() wrapped it. */
@@ -159,6 +166,12 @@ async function hostsFor(definition: ImageDefinition, options: BuildOptions, io: 
   return { builder: ssh, home, local };
 }
 
+/** The ReleaseSkipped stop, wherever instrument() wrapped it. */
+function skippedStop(error: unknown): ReleaseSkipped | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof ReleaseSkipped) return e;
+  return undefined;
+}
+
 export async function runBuild(definition: ImageDefinition, options: BuildOptions, io: BuildIo): Promise<BuildResult> {
   const artifacts = artifactPaths(definition.export.output, definition.potName, definition.tag);
   const secrets = secretsFromEnv(io.env);
@@ -189,6 +202,7 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
     summary: {},
     durations: {},
     written: [],
+    lifecycle: io.lifecycle,
   };
 
   // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at
@@ -234,6 +248,11 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
 
   let code = 0;
   let message: string | undefined;
+  const skip = skippedStop(error);
+  if (skip && !cleanupError) {
+    local?.log(`\n# skipped: ${skip.message}\n`);
+    return { code: 0, ctx, plan: book?.lines, skipped: skip.message };
+  }
   const stop = unchangedStop(error);
   if (stop && !cleanupError) {
     local?.log(`\n# nothing built: ${stop.message}\n`);
@@ -257,12 +276,14 @@ export function summaryOf(result: BuildResult): Record<string, unknown> {
   return {
     ok: result.code === 0,
     ...(result.unchanged ? { unchanged: true, message: result.unchanged } : {}),
+    ...(result.skipped ? { skipped: true, message: result.skipped } : {}),
     ...(result.error ? { error: result.error, failedStep: ctx.failedStep } : {}),
     dryRun: ctx.options.dryRun,
     pot: d.potName,
     tag: d.tag,
     release: d.freebsd.potRelease,
     arch: d.freebsd.arch,
+    ...(ctx.lifecycle ? { lifecycle: { status: ctx.lifecycle.status, eol: ctx.lifecycle.eol, ...(d.freebsd.eolAllowance ? { allowedBecause: d.freebsd.eolAllowance } : {}) } } : {}),
     ...ctx.summary,
     buildLog: ctx.options.dryRun ? undefined : ctx.artifacts.buildLog,
     durationsMs: ctx.durations,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { flavourFiles, tarStream } from '../builder/staging.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildStep } from './context.js';
+import { beforeFlavours } from './pot-steps.js';
 
 export { flavourFiles };
 
@@ -22,12 +23,15 @@ export function stageFlavoursTask(): BuildStep {
       const { source, installDir, chain } = ctx.definition.flavours;
       const builder = ctx.runner;
       task.title = `stage flavours into ${installDir}${builder.where ? ` on ${builder.where}` : ''}`;
-      const files = chain.flatMap((name) => flavourFiles(source, name));
+      // Flavours before the chain that the project ships itself (the end-of-life update flavour) go too.
+      const own = beforeFlavours(ctx).filter((f) => flavourFiles(source, f).length > 0);
+      const names = [...own, ...chain];
+      const files = names.flatMap((name) => flavourFiles(source, name));
       const dir = await builder.makeTempDir(builderDirPrefix(ctx.definition.potName));
       ctx.builderDir = dir;
-      await builder.writeFolder(dir, tarStream(source, files, 'flavours'), `${files.length} flavour files of ${chain.join(', ')}`);
+      await builder.writeFolder(dir, tarStream(source, files, 'flavours'), `${files.length} flavour files of ${names.join(', ')}`);
       await builder.makeDir(installDir);
-      const payloads = chain.filter((name) => files.some((f) => f.startsWith(`${name}.d/`)));
+      const payloads = names.filter((name) => files.some((f) => f.startsWith(`${name}.d/`)));
       for (const name of payloads) await builder.remove(join(installDir, `${name}.d`));
       const top = [...new Set(files.map((f) => f.split('/')[0]!))];
       await builder.run('cp', ['-Rp', ...top.map((t) => `${dir}/flavours/${t}`), `${installDir}/`], { purpose: `install the flavours into ${installDir}` });

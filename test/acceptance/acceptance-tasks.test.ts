@@ -174,7 +174,7 @@ describe('acceptance step in the build', () => {
     w.ctx.note = (l) => plan.record(l);
     await run(w.ctx);
     const text = plan.lines.join('\n');
-    for (const expected of [`pot clone -P ${POT} -p ${POT}-smoke-`, 'pot set-env', 'MYSHAREDSECRET=***', 'pot start -p', '/health', '/_matrix/client/v3/login', 'pot destroy -F -p', `pkg -c /opt/pot/jails/${POT}/m query`, 'pkg audit -F --raw=json NAME-VERSION', '.packages.json']) {
+    for (const expected of [`pot clone -P ${POT} -p ${POT}-smoke-`, 'pot set-env', 'secrets/matrix-synapse.env', 'pot start -p', '/health', '/_matrix/client/v3/login', 'pot destroy -F -p', `pkg -c /opt/pot/jails/${POT}/m query`, 'pkg audit -F --raw=json NAME-VERSION', '.packages.json']) {
       assert.ok(text.includes(expected), `plan mentions ${expected}:\n${text}`);
     }
     assert.ok(!existsSync(w.ctx.artifacts.packages));

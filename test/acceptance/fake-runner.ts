@@ -29,6 +29,8 @@ export interface FakeRunnerOptions {
   audit?: { exitCode: number; stdout: string; stderr?: string };
   /** Make these pot verbs fail (exit 1). */
   failing?: string[];
+  /** `ssh` handler (the jail's sshd): default key login as control works, password is not offered. */
+  ssh?: (args: string[]) => { exitCode: number; stdout?: string; stderr?: string };
 }
 
 function flag(args: string[], name: string): string | undefined {
@@ -50,10 +52,21 @@ export class FakeRunner implements CommandRunner {
   readonly attributes = new Map<string, Record<string, string>>();
   readonly mounts = new Map<string, { dir: string; mountpoint: string }[]>();
   readonly cmd = new Map<string, string>();
+  readonly copied = new Map<string, { source: string; destination: string; text: string }[]>();
   private readonly stops = new Map<string, (r: RunResult) => void>();
 
   constructor(readonly o: FakeRunnerOptions) {
     this.pots = new Set(o.pots);
+  }
+
+  /** What cook reads from /secrets/matrix-synapse.env: the file in the folder mounted at /secrets. */
+  secretsFile(p: string): Record<string, string> {
+    const dir = this.mounts.get(p)?.find((m) => m.mountpoint === '/secrets')?.dir;
+    const file = dir ? join(dir, 'matrix-synapse.env') : undefined;
+    if (!file || !existsSync(file)) return {};
+    const out: Record<string, string> = {};
+    for (const line of readFileSync(file, 'utf8').split('\n')) if (line.includes('=')) out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    return out;
   }
 
   /** The pot sub-commands called, in order ("clone", "set-env", …). */
@@ -104,6 +117,23 @@ export class FakeRunner implements CommandRunner {
       }
       return fail(`pkg: unknown command ${args.join(' ')}`, 64);
     }
+    if (command === 'chroot') {
+      // The image's runtime-check helper in the built pot's root: every program answers.
+      if (!existsSync(args[0]!)) return fail(`chroot: ${args[0]}: No such file or directory`);
+      return this.done(command, args, 0, 'ok   net-im/py-matrix-synapse: synapse 1.116.0\nok   net/py-matrix-synapse-ldap3: ldap_auth_provider 0.3.0\nok   www/nginx: nginx version: nginx/1.26.2\nok   security/acme.sh: v3.0.7\n');
+    }
+    if (command === 'ssh-keygen') {
+      const key = flag(args, '-f')!;
+      writeFileSync(key, 'fake private key\n', { mode: 0o600 });
+      writeFileSync(`${key}.pub`, 'ssh-ed25519 AAAAfake pot-image-smoke-test\n');
+      return this.done(command, args);
+    }
+    if (command === 'ssh') {
+      const r = this.o.ssh?.(args) ?? (args.includes('-i')
+        ? { exitCode: 0, stdout: 'control\n' }
+        : { exitCode: 255, stderr: 'control@127.0.0.1: Permission denied (publickey).\n' });
+      return this.done(command, args, r.exitCode, r.stdout ?? '', r.stderr ?? '');
+    }
     if (command !== 'pot') return fail(`${command}: not found`, 127);
 
     const verb = args[0]!;
@@ -146,6 +176,15 @@ export class FakeRunner implements CommandRunner {
         this.mounts.set(p, [...(this.mounts.get(p) ?? []), { dir, mountpoint: mnt }]);
         return this.done(command, args);
       }
+      case 'copy-in': {
+        const source = flag(args, '-s');
+        const destination = flag(args, '-d');
+        if (!p || !this.pots.has(p)) return fail(`pot ${p} is not valid`);
+        if (!source || !existsSync(source)) return fail(`The source ${source} is not valid`);
+        if (!destination || !destination.startsWith('/')) return fail('The destination has to be an absolute pathname');
+        this.copied.set(p, [...(this.copied.get(p) ?? []), { source, destination, text: readFileSync(source, 'utf8') }]);
+        return this.done(command, args);
+      }
       case 'set-env': {
         if (!p || !this.pots.has(p)) return fail(`pot ${p} is not valid`);
         const env: Record<string, string> = {};
@@ -164,7 +203,7 @@ export class FakeRunner implements CommandRunner {
       case 'start': {
         if (!p || !this.pots.has(p)) return fail(`pot ${p} not found`);
         this.running.add(p);
-        this.o.onStart?.(p, this.env.get(p) ?? {});
+        this.o.onStart?.(p, { ...this.env.get(p), ...this.secretsFile(p) });
         if (this.o.startExitCode !== undefined) {
           this.running.delete(p);
           return this.done(command, args, this.o.startExitCode);

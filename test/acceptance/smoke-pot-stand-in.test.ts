@@ -11,6 +11,7 @@ import { LocalHost } from '../../pipeline/builder/local-host.js';
 import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { preparedHost } from '../helpers/freebsd-host.js';
 import { SynapseStandIn } from './synapse-stand-in.js';
 
 const STAND_INS = join(PROJECT_ROOT, 'test', 'stand-ins');
@@ -20,10 +21,22 @@ const hasStandIn = existsSync(join(STAND_INS, 'pot'));
 const servers: SynapseStandIn[] = [];
 after(async () => { for (const s of servers) await s.stop(); });
 
+/**
+ * The pot stand-in's jails are folders: no sshd runs in them. This `ssh` answers as the
+ * image's sshd_config (control-user: publickey only) would, for the key the smoke test made.
+ */
+function jailSsh(): string {
+  const dir = tempDir('acc-ssh-');
+  writeFileSync(join(dir, 'ssh'), '#!/bin/sh\ncase " $* " in *" -i "*) echo control ;; *) echo "control@10.192.0.3: Permission denied (publickey)." >&2; exit 255 ;; esac\n', { mode: 0o755 });
+  return dir;
+}
+
 function standInWorld() {
   const root = tempDir('acc-potroot-');
   const log = join(root, 'calls.log');
-  const env = { ...process.env, POT_STANDIN_ROOT: root, POT_STANDIN_LOG: log, PATH: `${STAND_INS}:${process.env.PATH ?? ''}` };
+  const host = preparedHost(['13.0']);
+  const sshDir = jailSsh();
+  const env = { ...process.env, ...host.env, POT_STANDIN_ROOT: root, POT_STANDIN_LOG: log, PATH: `${STAND_INS}:${process.env.PATH ?? ''}` };
   const pot = (...args: string[]) => spawnSync(join(STAND_INS, 'pot'), args, { env, encoding: 'utf8' });
   assert.equal(pot('create', '-p', BUILT, '-t', 'single', '-b', '13.0', '-N', 'public-bridge').status, 0);
   assert.equal(pot('snapshot', '-p', BUILT).status, 0);
@@ -34,19 +47,27 @@ function standInWorld() {
   const cloneEnv = () => {
     for (const name of readdirSync(join(root, 'jails'))) {
       if (name === BUILT || !existsSync(join(root, 'jails', name, 'conf', 'running.pid'))) continue;
-      const state = JSON.parse(readFileSync(join(root, 'jails', name, 'conf', 'state.json'), 'utf8')) as { env: string[] };
-      return Object.fromEntries(state.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      const state = JSON.parse(readFileSync(join(root, 'jails', name, 'conf', 'state.json'), 'utf8')) as { env: string[]; mounts: { source: string; mountpoint: string }[] };
+      const env = Object.fromEntries(state.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      // What cook reads from /secrets/matrix-synapse.env in the folder mounted there.
+      const secrets = state.mounts.find((m) => m.mountpoint === '/secrets');
+      const file = secrets ? join(secrets.source, 'matrix-synapse.env') : '';
+      if (file && existsSync(file)) {
+        for (const line of readFileSync(file, 'utf8').split('\n')) if (line.includes('=')) env[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+      }
+      return env;
     }
     return undefined;
   };
-  const saved = { POT_STANDIN_ROOT: process.env.POT_STANDIN_ROOT, POT_STANDIN_LOG: process.env.POT_STANDIN_LOG };
+  const saved = { POT_STANDIN_ROOT: process.env.POT_STANDIN_ROOT, POT_STANDIN_LOG: process.env.POT_STANDIN_LOG, POT_IMAGE_HOST_ROOT: process.env.POT_IMAGE_HOST_ROOT };
   process.env.POT_STANDIN_ROOT = root;
   process.env.POT_STANDIN_LOG = log;
+  process.env.POT_IMAGE_HOST_ROOT = host.root;
   const restore = () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
   };
   const calls = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('pot ')).map((l) => l.split(' ')[1]);
-  return { root, log, cloneEnv, restore, calls, runner: new ExecaRunner({ pathPrefix: [STAND_INS], logFile: join(root, 'build.log') }) };
+  return { root, log, cloneEnv, restore, calls, runner: new ExecaRunner({ pathPrefix: [sshDir, STAND_INS], logFile: join(root, 'build.log') }) };
 }
 
 describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'test/stand-ins/pot is not there' }, () => {
@@ -59,11 +80,12 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
       const scratchParent = tempDir('acc-scratch-');
       const result = await runSmokeTest({ runner: new LocalHost(w.runner, scratchParent), pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 20 }, pollInitialMs: 50, pollMaxMs: 200 });
       assert.ok(result.checks.every((c) => c.ok));
-      assert.deepEqual(w.calls().slice(2), ['clone', 'set-attribute', 'set-attribute', 'set-cmd', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
+      assert.deepEqual(w.calls().slice(2), ['clone', 'set-cmd', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute',
+        'copy-in', 'mount-in', 'mount-in', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
       assert.deepEqual(readdirSync(join(w.root, 'jails')), [BUILT], 'the clone is gone, the built pot stays');
       assert.deepEqual(readdirSync(scratchParent), []);
       const buildLog = readFileSync(join(w.root, 'build.log'), 'utf8');
-      assert.match(buildLog, /MYSHAREDSECRET=\*\*\*/);
+      assert.doesNotMatch(buildLog, /MYSHAREDSECRET/, 'the secret is not passed through set-env at all');
       assert.equal(server.users.size, 1, 'exactly one user registered');
       for (const line of readFileSync(w.log, 'utf8').split('\n').filter((l) => l.includes('MYSHAREDSECRET='))) {
         const value = /MYSHAREDSECRET=(\S+)/.exec(line)![1]!;

@@ -89,33 +89,58 @@ async function failureOf(p: Promise<unknown>): Promise<SmokeTestFailure> {
 }
 
 describe('smoke test', () => {
-  it('passes against a healthy jail, as Nomad would start it, and cleans up', async () => {
+  it('passes against a healthy jail, prepared as pot prepare and the Nomad driver do, and cleans up', async () => {
     const s = await setup({ healthyAfter: 2 });
     const result = await s.run();
-    assert.deepEqual(result.checks.map((c) => c.check), ['health', 'client versions', 'well-known server', 'well-known client', 'shared-secret registration', 'login']);
+    assert.deepEqual(result.checks.map((c) => c.check), ['health', 'client versions', 'well-known server', 'well-known client', 'shared-secret registration', 'login', 'control user key login', 'control user password login refused']);
     assert.ok(result.checks.every((c) => c.ok));
-    assert.deepEqual(s.runner.potVerbs(), ['clone', 'set-attribute', 'set-attribute', 'set-cmd', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
-    const clone = s.runner.calls[0]!.args;
+    // pot prepare (share/pot/prepare.sh): clone, set-cmd, six attributes; the driver: copy-in, mount-in ×3, set-env, start.
+    assert.deepEqual(s.runner.potVerbs(), ['clone', 'set-cmd', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute',
+      'copy-in', 'mount-in', 'mount-in', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
+    const clone = s.runner.calls.find((c) => c.command === 'pot')!.args;
     assert.deepEqual(clone.slice(0, 3), ['clone', '-P', BUILT], 'cloned from the built pot');
     assert.match(result.clone, new RegExp(`^${BUILT}-smoke-[0-9a-f]{6}$`));
-    // Nomad's way: non-persistent, no rc script, cook as the command, scratch at /mnt.
     const attrs = s.runner.calls.filter((c) => c.args[0] === 'set-attribute').map((c) => c.args.slice(-4).join(' '));
-    assert.deepEqual(attrs, ['-A persistent -V NO', '-A no-rc-script -V YES']);
-    assert.ok(s.runner.calls.some((c) => c.args[0] === 'set-cmd' && c.args.includes('/usr/local/bin/cook')));
-    const mount = s.runner.calls.find((c) => c.args[0] === 'mount-in')!;
-    assert.equal(mount.args[mount.args.indexOf('-m') + 1], '/mnt');
-    // Test parameters: TLS off, generated secret (redacted from logs), no SMTP, no LDAP.
+    assert.deepEqual(attrs, ['-A persistent -V OFF', '-A no-rc-script -V ON', '-A prunable -V ON', '-A localhost-tunnel -V YES', '-A no-etc-hosts -V YES', '-A no-tmpfs -V YES']);
+    // The driver quotes the command; pot's set-cmd strips the quotes again.
+    assert.ok(s.runner.calls.some((c) => c.args[0] === 'set-cmd' && c.args.includes('"/usr/local/bin/cook"')));
+    const mounts = s.runner.calls.filter((c) => c.args[0] === 'mount-in').map((c) => c.args[c.args.indexOf('-m') + 1]);
+    assert.deepEqual(mounts, ['/local', '/secrets', '/mnt']);
+    // The control user's throwaway key is what the job's copy puts at /root/importauthkey.
+    const copied = [...s.runner.copied.values()][0]!;
+    assert.deepEqual(copied.map((c) => c.destination), ['/root/importauthkey']);
+    assert.match(copied[0]!.text, /^ssh-ed25519 /);
+    // Plain parameters through set-env, the secret only through /secrets/matrix-synapse.env.
     const setEnv = s.runner.calls.find((c) => c.args[0] === 'set-env')!;
     const env = Object.fromEntries(setEnv.args.filter((_, i) => setEnv.args[i - 1] === '-E').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
     assert.equal(env.NOSSL, 'true');
+    assert.equal(env.CONTROLUSER, 'true');
     assert.equal(env.DOMAIN, SMOKE_DEFAULTS.domain);
-    assert.ok(env.MYSHAREDSECRET && env.MYSHAREDSECRET.length >= 32, 'a generated secret of at least 32 characters');
-    assert.ok(setEnv.options.secrets?.includes(env.MYSHAREDSECRET!), 'the secret is passed to the runner for redaction');
+    assert.equal(env.MYSHAREDSECRET, undefined, 'the secret never goes through set-env');
     assert.ok(!Object.keys(env).some((k) => k.startsWith('SMTP') || k.startsWith('LDAP')));
-    // Every request went to nginx with the Matrix domain as Host.
+    // The jail "booted" with the secret from the file, and registration with it worked.
+    assert.equal(s.server.users.size, 1);
+    // SSH: the key logs in as control; a password-only attempt sees publickey only.
+    const ssh = s.runner.calls.filter((c) => c.command === 'ssh').map((c) => c.args);
+    assert.equal(ssh.length, 2);
+    assert.ok(ssh[0]!.includes('-i') && ssh[0]!.some((a) => a.startsWith('control@')));
+    assert.ok(ssh[1]!.includes('PubkeyAuthentication=no'));
     assert.ok(s.server.requests.length >= 7);
     assert.ok(s.server.requests.every((r) => r.host === SMOKE_DEFAULTS.domain));
-    assert.ok(s.notes.every((n) => !n.includes(env.MYSHAREDSECRET!)), 'the secret never reaches the notes');
+    assertCleanedUp(s);
+  });
+
+  it('fails when sshd offers a password to the control user', async () => {
+    const s = await setup({}, { ssh: (args) => (args.includes('-i') ? { exitCode: 0, stdout: 'control\n' } : { exitCode: 255, stderr: 'control@10.192.0.3: Permission denied (publickey,password,keyboard-interactive).\n' }) });
+    const f = await failureOf(s.run());
+    assert.match(f.message, /control user password login refused: sshd offers password and keyboard-interactive to control; it must offer publickey only/);
+    assertCleanedUp(s);
+  });
+
+  it('fails when the key copied in does not log in', async () => {
+    const s = await setup({}, { ssh: () => ({ exitCode: 255, stderr: 'control@10.192.0.3: Permission denied (publickey).\n' }) });
+    const f = await failureOf(s.run());
+    assert.match(f.message, /control user key login: ssh control@.* with the key copied to \/root\/importauthkey failed: control@10\.192\.0\.3: Permission denied \(publickey\)\./);
     assertCleanedUp(s);
   });
 
@@ -149,7 +174,7 @@ describe('smoke test', () => {
       assert.deepEqual(error.logs.map((l) => l.file), ['/var/log/cook.log', '/var/log/matrix-synapse/homeserver.log']);
       assert.ok(error.logs[0]!.lines.includes('cook: synapse failed to start'));
       assert.ok(error.logs[1]!.lines.some((l) => l.includes('unable to open database file')));
-      assert.ok(s.progress.includes('--- last lines of /var/log/cook.log in ' + s.runner.calls[0]!.args[4] + ' ---'));
+      assert.ok(s.progress.includes('--- last lines of /var/log/cook.log in ' + s.runner.calls.find((c) => c.args[0] === 'clone')!.args[4] + ' ---'));
       // Logs are read before the clone is destroyed.
       const verbs = s.runner.calls.map((c) => (c.command === 'pot' ? c.args[0] : c.command));
       assert.ok(verbs.lastIndexOf('tail') < verbs.indexOf('destroy'));
@@ -179,7 +204,7 @@ describe('smoke test', () => {
   it('cleans up when the clone cannot be configured, and says what failed', async () => {
     const s = await setup({}, { failing: ['mount-in'] });
     const error = await failureOf(s.run());
-    assert.match(error.message, /could not mount the scratch folder at \/mnt/);
+    assert.match(error.message, /could not mount the task's local\/ at \/local/);
     assert.ok(!s.runner.potVerbs().includes('start'));
     assert.ok(s.runner.potVerbs().includes('destroy'));
     assertCleanedUp(s);
@@ -231,7 +256,7 @@ describe('smoke test', () => {
     const result = await runSmokeTest({ runner: plan, here: plan, pot: BUILT, settings: SMOKE_DEFAULTS });
     assert.deepEqual(result.checks, []);
     const text = plan.lines.join('\n');
-    for (const expected of [`pot clone -P ${BUILT} -p ${result.clone}`, 'pot mount-in', 'pot set-env', 'MYSHAREDSECRET=***', `pot start -p ${result.clone}`, "curl -fsS -H 'Host: smoke-test.example.com' http://<jail ip>/health", '/_synapse/admin/v1/register', '/_matrix/client/v3/login', `pot stop -p ${result.clone}`, `pot destroy -F -p ${result.clone}`, 'rm -rf']) {
+    for (const expected of [`pot clone -P ${BUILT} -p ${result.clone}`, 'pot mount-in', 'pot set-env', 'secrets/matrix-synapse.env', `pot start -p ${result.clone}`, "curl -fsS -H 'Host: smoke-test.example.com' http://<jail ip>/health", '/_synapse/admin/v1/register', '/_matrix/client/v3/login', `pot stop -p ${result.clone}`, `pot destroy -F -p ${result.clone}`, 'rm -rf']) {
       assert.ok(text.includes(expected), `plan mentions ${expected}\n${text}`);
     }
     assert.ok(!existsSync('/tmp/pot-image-smoke-XXXXXX'));

@@ -120,7 +120,7 @@ test('other fields: network, compression, install dir, YAML shape', () => {
   rejects(project('flavour: [unclosed\n'), {}, /is not valid YAML/);
   rejects(project('- a list\n'), {}, /is not valid YAML: not a mapping/);
   rejects(project(BASE.replace('freebsd:\n  release: 13.0\n  arch: amd64', 'freebsd: 13')), {}, /^freebsd: expected a mapping of fields/);
-  rejects(project(BASE.replace('  arch: amd64', '  relase: 14.3')), {}, /^freebsd\.relase: unknown field; freebsd takes release, arch$/);
+  rejects(project(BASE.replace('  arch: amd64', '  relase: 14.3')), {}, /^freebsd\.relase: unknown field; freebsd takes release, releases, arch, allow_eol$/);
   assert.equal(load(project(`${BASE}acceptance:\n  anything: 1\n`)).potName, 'demo-amd64-13_0', 'other areas own their sections');
   assert.throws(() => loadDefinition('nope.yaml', {}, project()), /image definition '.*nope\.yaml' does not exist; pass --definition FILE/);
 });

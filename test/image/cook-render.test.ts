@@ -135,7 +135,7 @@ describe('cook renders homeserver.yaml', { skip }, () => {
     assert.equal(r.code, 0, r.output);
     const hs = r.homeserver();
     assert.deepEqual(hs.modules, [{
-      module: 'ldap_auth_provider.LdapAuthProviderModule',
+      module: 'matrix_synapse_nomad_ldap.BoundedLdapAuthProviderModule',
       config: {
         enabled: true, mode: 'search', uri: 'ldap://ldap.corp.example.org:389', start_tls: true,
         base: 'ou=People,dc=corp,dc=example,dc=org', bind_dn: 'cn=Manager,dc=corp,dc=example,dc=org',

@@ -116,7 +116,14 @@ describe('flavour build script (matrix-synapse-nomad.sh)', { skip }, () => {
   it('PKG_BRANCH=latest switches the repository to latest', async () => {
     const b = await build({ PKG_BRANCH: 'latest' });
     assert.equal(b.code, 0, b.stderr);
-    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf'), 'utf8'), /\/latest"/);
+    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf'), 'utf8'), /^FreeBSD: \{ url: "pkg\+https:\/\/pkg\.FreeBSD\.org\/\$\{ABI\}\/latest" \}$/m);
+  });
+
+  it('PKG_BRANCH=latest on 15.x overrides the repository the base names, FreeBSD-ports', async () => {
+    const b = await build({ PKG_BRANCH: 'latest', STANDIN_BASE_PKG_REPOSITORY: 'FreeBSD-ports' });
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(readFileSync(b.at('usr/local/etc/pkg/repos/FreeBSD-ports.conf'), 'utf8'), /^FreeBSD-ports: \{ url: ".*\/latest" \}$/m);
+    assert.ok(!existsSync(b.at('usr/local/etc/pkg/repos/FreeBSD.conf')), 'no second repository named FreeBSD');
   });
 
   it('a package missing from the repository fails the build in the install step', async () => {

@@ -91,3 +91,13 @@ test('nomad-job --params --plain-env: a value the driver\'s shell would expand i
   assert.ok(!r.stderr.includes('0123456789abcdef') && !r.stdout.includes('0123456789abcdef'));
   assert.ok(!existsSync(out));
 });
+
+test('nomad-job renders the job for the release asked; without --release, the first one and a note naming the others', async () => {
+  const r15 = await runCli(['nomad-job', '--release', '15.1', '--repo-url', 'https://pots.example.net/m/']);
+  assert.equal(r15.code, 0, r15.stderr);
+  assert.match(r15.stdout, /pot {6}= "matrix-synapse-nomad-amd64-15_1"/);
+  const first = await runCli(['nomad-job', '--repo-url', 'https://pots.example.net/m/']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /pot {6}= "matrix-synapse-nomad-amd64-14_5"/);
+  assert.match(first.stderr, /note: this is the job for FreeBSD 14\.5 clients \(matrix-synapse-nomad-amd64-14_5\); for the others pass --release 15\.1/);
+});

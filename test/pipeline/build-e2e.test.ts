@@ -29,7 +29,7 @@ test('a build runs every step in order, writes the three export files and the lo
 
   const pot = s.calls().filter((l) => l.startsWith('pot ') && !/^pot (version|config|info|ls)/.test(l));
   assert.deepEqual(pot.map((l) => l.split(' ')[1]), ['create', 'snapshot', 'export', 'destroy']);
-  assert.equal(pot[0], `pot create -p ${POT_NAME} -t single -b 13.0 -N public-bridge -f fbsd-update -f matrix-synapse-nomad -f matrix-synapse-nomad+4`);
+  assert.equal(pot[0], `pot create -p ${POT_NAME} -t single -b 14.5 -N public-bridge -f fbsd-update -f matrix-synapse-nomad -f matrix-synapse-nomad+4`);
   assert.match(pot[2]!, new RegExp(`^pot export -p ${POT_NAME} -t ${TAG} -c -l 6 -D \\S+$`));
   // the flavours ran in the given order, with the jail folder as their world
   const flavourRuns = s.calls().filter((l) => l.startsWith('  jexec'));
@@ -57,7 +57,7 @@ test('create fails: exit 1, the message names create, no pot and no artifact are
   assert.equal(r.code, 1);
   const errors = oneLineError(r.stderr);
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0]!, /^pot-image: create failed: .*pot create -p matrix-synapse-nomad-amd64-13_0/);
+  assert.match(errors[0]!, /^pot-image: create failed: .*pot create -p matrix-synapse-nomad-amd64-14_5/);
   assert.deepEqual(s.pots(), []);
   assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
 });
@@ -113,7 +113,7 @@ test('export exits 0 without its files: the check step fails the build', async (
   const s = sandbox();
   const r = await s.build([], { POT_STANDIN_EXPORT_NO_FILES: '1' });
   assert.equal(r.code, 1);
-  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: check failed: pot export exited 0 but did not write matrix-synapse-nomad-amd64-13_0_1\.2\.3\.xz/);
+  assert.match(oneLineError(r.stderr)[0]!, /^pot-image: check failed: pot export exited 0 but did not write matrix-synapse-nomad-amd64-14_5_1\.2\.3\.xz/);
   assert.deepEqual(s.pots(), []);
   assert.deepEqual(s.outputFiles(), [`${POT_NAME}_${TAG}.build.log`]);
 });
@@ -148,12 +148,12 @@ test('preflight reports every problem at once, each with its fix', async () => {
 
 test('a pot left over from an earlier build and an unknown release are preflight problems', async () => {
   const s = sandbox();
-  execFileSync(join(s.env.PATH.split(':')[1]!, 'pot'), ['create', '-p', POT_NAME, '-t', 'single', '-b', '13.0'], { env: { ...process.env, ...s.env } });
+  execFileSync(join(s.env.PATH.split(':')[1]!, 'pot'), ['create', '-p', POT_NAME, '-t', 'single', '-b', '14.5'], { env: { ...process.env, ...s.env } });
   const r = await s.build([], { POT_STANDIN_RELEASES: '14.3 15.0' });
   assert.equal(r.code, 1);
   const [line] = oneLineError(r.stderr);
   assert.match(line!, new RegExp(`a pot named ${POT_NAME} is left over from an earlier build: pot destroy -F -p ${POT_NAME}`));
-  assert.match(line!, /pot does not know FreeBSD 13\.0 on amd64 \(known: 14\.3, 15\.0\)/);
+  assert.match(line!, /pot does not know FreeBSD 14\.5 on amd64 \(known: 14\.3, 15\.0\)/);
   assert.deepEqual(s.pots(), [POT_NAME], 'a pot the build did not create is never destroyed');
 });
 
@@ -247,7 +247,7 @@ test('unchanged inputs since the last published tag: "nothing built", exit 0, be
 test('a smoke-test clone left by a crashed build stops preflight (it would pin the snapshot and fail the cleanup)', async () => {
   const s = sandbox();
   const pot = (...args: string[]) => execFileSync(join(PROJECT_ROOT, 'test', 'stand-ins', 'pot'), args, { env: { ...process.env, ...s.env }, encoding: 'utf8' });
-  pot('create', '-p', 'leftover', '-t', 'single', '-b', '13.0');
+  pot('create', '-p', 'leftover', '-t', 'single', '-b', '14.5');
   pot('snapshot', '-p', 'leftover');
   pot('clone', '-P', 'leftover', '-p', `${POT_NAME}-smoke-0a0b0c`);
   const r = await s.build();

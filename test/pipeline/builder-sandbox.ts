@@ -5,11 +5,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PROJECT_ROOT, runCli, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { preparedHost, type FreeBsdHost } from '../helpers/freebsd-host.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const STAND_INS = join(PROJECT_ROOT, 'test', 'stand-ins');
 export const FIXTURE_FLAVOURS = join(PROJECT_ROOT, 'test', 'fixtures', 'flavours');
-export const POT_NAME = 'matrix-synapse-nomad-amd64-13_0';
+export const POT_NAME = 'matrix-synapse-nomad-amd64-14_5';
 /** The e2e builds pin their tag, so a version bump in image/image.yaml does not touch them. */
 export const TAG = '1.2.3';
 
@@ -20,6 +21,8 @@ export interface Sandbox {
   installDir: string;
   output: string;
   repo: string;
+  /** The builder's / (MANIFESTS, pot's cache, resolv.conf) and the mirror that is its network. */
+  host: FreeBsdHost;
   env: Record<string, string>;
   /** `pot-image build` with the sandbox's folders; extra args and env on top. */
   build(args?: string[], env?: Record<string, string>, options?: CliOptions & { publish?: boolean; version?: string }): Promise<CliResult>;
@@ -40,7 +43,9 @@ function definitionFor(dir: string, version: string): string {
   const file = join(defDir, 'image.yaml');
   if (!existsSync(file)) {
     mkdirSync(defDir, { recursive: true });
-    const text = readFileSync(join(PROJECT_ROOT, 'image', 'image.yaml'), 'utf8').replace(/^version: .*$/m, `version: ${version}`);
+    // One release (the multi-release builds have their own tests): one image, one summary.
+    const text = readFileSync(join(PROJECT_ROOT, 'image', 'image.yaml'), 'utf8').replace(/^version: .*$/m, `version: ${version}`)
+      .replace(/^  releases: .*$/m, '  releases: ["14.5"]');
     writeFileSync(file, text);
     writeFileSync(join(defDir, 'CHANGELOG.md'), `# Changelog\n\n## ${version}\n\n- test build\n`);
   }
@@ -60,7 +65,10 @@ export function sandbox(): Sandbox {
   mkdirSync(potRoot, { recursive: true }); // what `pot init` leaves: pot refuses to work without its POT_FS_ROOT
   // pot ships the stock fbsd-update flavour in its flavour folder.
   copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
+  const host = preparedHost();
   const env = {
+    ...host.env,
+    POT_IMAGE_BUILD_DATE: '2026-12-01',
     PATH: `${join(STAND_INS, 'builder')}:${STAND_INS}:${process.env.PATH ?? ''}`,
     POT_STANDIN_ROOT: potRoot,
     POT_STANDIN_LOG: potLog,
@@ -69,7 +77,7 @@ export function sandbox(): Sandbox {
     TMPDIR: tmp,
   };
   const s: Sandbox = {
-    dir, potRoot, potLog, installDir, output, repo, env,
+    dir, potRoot, potLog, installDir, output, repo, host, env,
     build: (args = [], extraEnv = {}, options = {}) => runCli([
       'build', '--definition', definitionFor(dir, options.version ?? TAG),
       '--flavour-dir', FIXTURE_FLAVOURS, '--flavour-install-dir', installDir, '--output', output,

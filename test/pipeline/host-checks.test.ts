@@ -1,7 +1,7 @@
 // How preflight reads what the builder's tools print.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GiB, eolWarning, formatBytes, knownReleases, majorOf, manifestName, parseDfAvail, parseUname, parseZfsAvail } from '../../pipeline/steps/host-checks.js';
+import { GiB, formatBytes, resolvConfProblem, knownReleases, majorOf, manifestName, parseDfAvail, parseUname, parseZfsAvail } from '../../pipeline/steps/host-checks.js';
 
 test('uname, zfs and df output', () => {
   assert.deepEqual(parseUname('FreeBSD 14.3-RELEASE-p2 amd64 amd64\n'), { system: 'FreeBSD', release: '14.3-RELEASE-p2', machine: 'amd64', processor: 'amd64' });
@@ -28,11 +28,10 @@ test('release manifests: pot looks for <machine>-<machine_arch>-<N.M>-RELEASE', 
   assert.deepEqual(knownReleases(`m:\n${mixed}\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.0-RC1\n`, 'amd64', 'amd64'), ['9.3', '10.4', '13.0', '13.5', '14.3', '15.0']);
 });
 
-test('end-of-life warnings: 13.0 since 2022, the whole 13 branch since 2026-04-30, 14.x supported', () => {
-  assert.match(eolWarning(13, 0)!, /13\.0 is end-of-life since 2022: .*--release 14\.3/);
-  assert.match(eolWarning(13, 5, new Date('2026-05-01'))!, /13\.5 is end-of-life since 2026-04-30 \(the whole 13 branch\)/);
-  assert.match(eolWarning(13, 5, new Date('2026-01-01'))!, /reaches end-of-life on 2026-04-30/);
-  assert.match(eolWarning(12, 4)!, /12\.4 is end-of-life/);
-  assert.equal(eolWarning(14, 3), undefined);
-  assert.equal(eolWarning(15, 0), undefined);
+test('the jail needs a resolver it can reach: loopback-only resolv.conf is a problem', () => {
+  assert.equal(resolvConfProblem('search example.org\nnameserver 192.0.2.53\n'), undefined);
+  assert.equal(resolvConfProblem('nameserver 127.0.0.1\nnameserver 192.0.2.53\n'), undefined, 'one reachable resolver is enough');
+  assert.match(resolvConfProblem('# local_unbound\nnameserver 127.0.0.1\noptions edns0\n')!.what, /only 127\.0\.0\.1, which inside a bridged jail is the jail itself/);
+  assert.match(resolvConfProblem('nameserver ::1\n')!.fix, /local_unbound listen on the bridge/);
+  assert.match(resolvConfProblem('')!.what, /names no nameserver/);
 });

@@ -195,3 +195,55 @@ test('a flavour command file is read like `while read -r line`: a last line with
   assert.equal(state.cmd, undefined, 'the unterminated set-cmd line was not run');
   assert.ok(s.calls().some((l) => /dropped \(no newline at the end of nonl\)/.test(l)));
 });
+
+test('create needs its base like pot 0.16.1 (_fetch_freebsd): cached and matching the MANIFEST, or downloaded from ftp.freebsd.org', async () => {
+  const { freebsdHost } = await import('../helpers/freebsd-host.js');
+  const s = sandbox();
+  const host = freebsdHost();
+  const pot = potIn(s, host.env);
+  const good = host.base('14.5');
+  host.manifest('14.5', good.sha);
+  // Neither cached nor downloadable: fetch fails twice (pot retries once), create fails and is rolled back.
+  let r = pot('create', '-p', 'a', '-t', 'single', '-b', '14.5');
+  assert.equal(r.code, 1);
+  assert.equal(r.err.match(/fetch: https:\/\/ftp\.freebsd\.org\/pub\/FreeBSD\/releases\/amd64\/amd64\/14\.5-RELEASE\/base\.txz: Not Found/g)?.length, 2);
+  assert.match(r.out, /###> {2}FreeBSD 14\.5 fetch failed - try to continue/);
+  assert.deepEqual(s.pots(), []);
+  // A cached file with another sha256: refused, removed, fetched again (not there): fails.
+  host.cache('14.5', host.base('14.5', 'Other').file);
+  r = pot('create', '-p', 'a', '-t', 'single', '-b', '14.5');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /###> {2}sha256 doesn't match! Aborting/);
+  assert.ok(!existsSync(join(host.root, 'var/cache/pot/14.5-RELEASE_base.txz')), 'pot removes a cached base that does not match');
+  // Downloadable (the test's switch): fetched into the cache, checked, created.
+  host.serve('https://ftp.freebsd.org/pub/FreeBSD/releases/amd64/amd64/14.5-RELEASE/base.txz', good.file);
+  r = pot('create', '-p', 'a', '-t', 'single', '-b', '14.5');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.ok(existsSync(join(host.root, 'var/cache/pot/14.5-RELEASE_base.txz')));
+  // No MANIFEST: pot refuses.
+  host.cache('15.1', host.base('15.1').file);
+  r = pot('create', '-p', 'b', '-t', 'single', '-b', '15.1');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /No manifests found - please install the package freebsd-release-manifests/);
+});
+
+test('the pkg stand-in answers update/rquery/search for a repository, and reports one that is gone', () => {
+  const s = sandbox();
+  const scratch = tempDir('pkg-scratch-');
+  mkdirSync(join(scratch, 'repos'));
+  writeFileSync(join(scratch, 'repos', 'FreeBSD-ports.conf'), 'FreeBSD-ports: { url: "pkg+https://pkg.FreeBSD.org/${ABI}/quarterly" }\n');
+  const pkg = (env: Record<string, string>, ...args: string[]) => spawnSync(join(STAND_INS, 'builder', 'pkg'), ['-o', 'ABI=FreeBSD:15:amd64', '-o', `REPOS_DIR=${scratch}/repos`, '-o', `PKG_DBDIR=${scratch}/db`, ...args], { env: { ...process.env, ...s.env, ...env }, encoding: 'utf8' });
+  assert.equal(pkg({}, 'rquery', '-U', '-r', 'FreeBSD-ports', '-e', '%o == www/nginx', '%n-%v').status, 1, 'no catalogue before update');
+  assert.equal(pkg({}, 'update', '-q', '-r', 'FreeBSD').status, 1, 'a repository name the configuration does not define');
+  assert.equal(pkg({}, 'update', '-q', '-r', 'FreeBSD-ports').status, 0);
+  const hit = pkg({}, 'rquery', '-U', '-r', 'FreeBSD-ports', '-e', '%o == www/nginx', '%n-%v');
+  assert.equal(hit.status, 0);
+  assert.equal(hit.stdout, 'nginx-1.24.0_12,3\n');
+  const miss = pkg({ PKG_STANDIN_REPO_LACKS: 'www/nginx' }, 'rquery', '-U', '-r', 'FreeBSD-ports', '-e', '%o == www/nginx', '%n-%v');
+  assert.equal(miss.status, 1);
+  assert.equal(miss.stdout, '');
+  assert.equal(pkg({ PKG_STANDIN_REPO_LACKS: 'www/nginx' }, 'search', '-r', 'FreeBSD-ports', '-e', '-S', 'origin', '-o', 'www/nginx').stdout, 'No packages found\n');
+  const gone = pkg({ PKG_STANDIN_GONE_ABIS: 'FreeBSD:15:amd64' }, 'update', '-q', '-r', 'FreeBSD-ports');
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /Unable to update repository FreeBSD-ports\nError updating repositories!/);
+});

@@ -1,7 +1,7 @@
 // preflight against a scripted builder: each rule, all problems in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { LocalHost } from '../../pipeline/builder/local-host.js';
 import { join } from 'node:path';
 import { loadDefinition } from '../../pipeline/definition/load.js';
@@ -12,8 +12,15 @@ import { runPreflight } from '../../pipeline/steps/preflight.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FIXTURE_FLAVOURS } from './builder-sandbox.js';
+import { freebsdHost } from '../helpers/freebsd-host.js';
+import { classify } from '../../pipeline/definition/lifecycle.js';
 
 type Answers = Record<string, Partial<RunResult>>;
+
+// The builder's files preflight reads itself: MANIFESTS and resolv.conf (no base cached: it asks fetch -s).
+const host = freebsdHost();
+for (const r of ['14.3', '14.4', '14.5']) host.manifest(r, 'a'.repeat(64));
+process.env.POT_IMAGE_HOST_ROOT = host.root;
 
 const HEALTHY: Answers = {
   'uname -s -r -m -p': { stdout: 'FreeBSD 14.3-RELEASE amd64 amd64\n' },
@@ -21,10 +28,11 @@ const HEALTHY: Answers = {
   'pot version -q': { stdout: '0.16.1\n' },
   'pot config -q -g zfs_root': { stdout: 'zroot/pot\n' },
   'zfs list -H -p -o name,avail zroot/pot': { stdout: `zroot/pot\t${100 * 1024 ** 3}\n` },
-  'pot info -q -p matrix-synapse-nomad-amd64-13_0': { exitCode: 1 },
+  'pot info -q -p matrix-synapse-nomad-amd64-14_5': { exitCode: 1 },
+  'getent group pot': { stdout: 'pot:*:1001:\n' },
   'pot ls -q': { stdout: 'other-pot\n' },
   'sysctl -n kern.features.vimage': { stdout: '1\n' },
-  'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-13.0-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.3-RELEASE\n' },
+  'pkg info -l freebsd-release-manifests': { stdout: 'm:\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.4-RELEASE\n\t/usr/local/share/freebsd/MANIFESTS/amd64-amd64-14.5-RELEASE\n' },
 };
 
 function scripted(answers: Answers): CommandRunner & { asked: string[] } {
@@ -36,7 +44,12 @@ function scripted(answers: Answers): CommandRunner & { asked: string[] } {
       asked.push(line);
       const a = answers[line] ?? (command === 'df' ? { stdout: `Filesystem 1024-blocks Used Avail Capacity Mounted on\n/dev/x 1 1 ${50 * 1024 * 1024} 1% /\n` } : undefined)
         // `test -e F -o -e F.sh` (the stock flavour) answered from the real folder
-        ?? (command === 'test' ? { exitCode: existsSync(args[1]!) || existsSync(args[4]!) ? 0 : 1 } : undefined);
+        ?? (command === 'test' ? { exitCode: existsSync(args[1]!) || existsSync(args[4]!) ? 0 : 1 } : undefined)
+        // `cat FILE` (MANIFEST, resolv.conf) answered from the real file
+        ?? (command === 'cat' ? (existsSync(args[0]!) ? { stdout: readFileSync(args[0]!, 'utf8') } : { exitCode: 1, stderr: `cat: ${args[0]}: No such file or directory` }) : undefined)
+        // The release probes (their own tests are the end-to-end ones): the base answers, the repository has every origin.
+        ?? (command === 'fetch' && args[0] === '-s' ? { stdout: '190000000\n' } : undefined)
+        ?? (command === 'pkg' && args[0] === '-o' ? { stdout: args.includes('rquery') ? 'x-1.0\n' : '' } : undefined);
       if (!a) throw new Error(`unexpected command: ${line}`);
       return { command, args, exitCode: 0, stdout: '', stderr: '', durationMs: 0, ...a };
     },
@@ -70,13 +83,14 @@ function context(answers: Answers, overrides: Parameters<typeof loadDefinition>[
   };
 }
 
-test('a healthy builder passes, with the pot version and the 13.0 end-of-life warning', async () => {
-  const ctx = context(HEALTHY);
+test('a healthy builder passes, with the pot version and the warning for a release near its end', async () => {
+  const ctx = context({ ...HEALTHY, 'pot info -q -p matrix-synapse-nomad-amd64-14_4': { exitCode: 1 } }, { release: '14.4' });
+  ctx.lifecycle = classify('14.4', new Date('2026-12-01T00:00:00Z'));
   const said: string[] = [];
   await runPreflight(ctx, (l) => said.push(l));
   assert.equal(ctx.summary.potVersion, '0.16.1');
   assert.ok(said.includes('pot 0.16.1'));
-  assert.match(ctx.warnings[0]!, /13\.0 is end-of-life since 2022/);
+  assert.match(ctx.warnings[0]!, /FreeBSD 14\.4 reaches its end of life on 2026-12-31 \(in 30 days\)/);
 });
 
 test('wrong architecture, a host older than the image, low space and a missing stock flavour: all in one line', async () => {
@@ -92,7 +106,7 @@ test('wrong architecture, a host older than the image, low space and a missing s
     assert.doesNotMatch(e.message, /\n/);
     assert.match(e.message, /^4 problems on this builder: /);
     assert.match(e.message, /\(1\) the builder is arm64 but the image is amd64: build on an amd64 builder or pass --arch arm64/);
-    assert.match(e.message, /\(2\) the builder runs FreeBSD 13\.5-RELEASE but the image is 14\.3 .*: build on a FreeBSD 14\.x builder/);
+    assert.match(e.message, /\(2\) the builder runs FreeBSD 13\.5-RELEASE, and a jail cannot run a newer major \(14\.3\) than its host: build it on a FreeBSD 14\.x builder/);
     assert.match(e.message, /\(3\) only 1\.0 GiB free in zroot\/pot, the build needs 4\.0 GiB: free space in the pool: pot prune/);
     assert.match(e.message, /the stock flavour fbsd-update is missing from .*: pkg install -f pot/);
     return true;
@@ -127,6 +141,7 @@ test('preflight against the uname/zfs/pkg/pot stand-ins of a builder: pot not in
   ctx.runner = new LocalHost(new ExecaRunner({ pathPrefix: s.env.PATH!.split(':').slice(0, 2) }), tempDir());
   const saved = process.env.POT_STANDIN_ROOT;
   process.env.POT_STANDIN_ROOT = s.potRoot;
+  process.env.POT_IMAGE_HOST_ROOT = s.host.root; // a prepared builder: the base is cached
   try {
     await assert.rejects(runPreflight(ctx, () => {}), (e: Error) => {
       assert.match(e.message, /^1 problem on this builder: \(1\) pot is not initialised \(pot config: .* does not exist, please run 'pot init'\): pot init/);
@@ -134,6 +149,7 @@ test('preflight against the uname/zfs/pkg/pot stand-ins of a builder: pot not in
     });
   } finally {
     if (saved === undefined) delete process.env.POT_STANDIN_ROOT; else process.env.POT_STANDIN_ROOT = saved;
+    process.env.POT_IMAGE_HOST_ROOT = host.root;
   }
 });
 
@@ -147,8 +163,8 @@ test('a pot older than 0.15.0 (no pot exec, no export .meta) is a problem with i
 });
 
 test('a smoke-test clone left over from a crashed build is reported with its destroy command (it pins the snapshot)', async () => {
-  const ctx = context({ ...HEALTHY, 'pot ls -q': { stdout: 'other-pot\nmatrix-synapse-nomad-amd64-13_0-smoke-a1b2c3\n' } });
-  await assert.rejects(runPreflight(ctx, () => {}), /\(1\) smoke-test clone matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3 left over from an earlier build: pot destroy -F -p matrix-synapse-nomad-amd64-13_0-smoke-a1b2c3/);
+  const ctx = context({ ...HEALTHY, 'pot ls -q': { stdout: 'other-pot\nmatrix-synapse-nomad-amd64-14_5-smoke-a1b2c3\n' } });
+  await assert.rejects(runPreflight(ctx, () => {}), /\(1\) smoke-test clone matrix-synapse-nomad-amd64-14_5-smoke-a1b2c3 left over from an earlier build: pot destroy -F -p matrix-synapse-nomad-amd64-14_5-smoke-a1b2c3/);
 });
 
 test('public-bridge on a kernel without VIMAGE is a problem that names the fix; inherit does not ask', async () => {

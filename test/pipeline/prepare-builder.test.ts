@@ -30,3 +30,11 @@ test('refuses a non-FreeBSD host (without --dry-run) and unknown options with on
   assert.equal(u.status, 2);
   assert.match(u.stderr, /unknown option '--bogus'/);
 });
+
+test('--dry-run also adds the group pot when missing and checks free space on pot\'s ZFS root', () => {
+  const r = spawnSync('sh', [SCRIPT, '--dry-run', '--pool', 'tank', '--extif', 'vtnet0'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^zfs list -H -p -o avail tank\/pot {3}# needs 4294967296 bytes \(4 GiB\) free$/m);
+  const init = r.stdout.indexOf('pot init');
+  assert.ok(r.stdout.indexOf('zfs list -H -p -o avail') > init, 'after pot init made the dataset');
+});

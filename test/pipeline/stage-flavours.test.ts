@@ -30,7 +30,7 @@ test('flavourFiles lists the command file, the script and the payload', () => {
 /** Run the stage step (and its cleanup) against `host`, installing into `install`. */
 async function stage(host: BuilderHost, install: string): Promise<BuildContext> {
   const ctx = {
-    definition: { potName: 'p', flavours: { source: FIXTURE_FLAVOURS, installDir: install, chain: CHAIN } },
+    definition: { potName: 'p', flavours: { source: FIXTURE_FLAVOURS, installDir: install, before: ['fbsd-update'], chain: CHAIN } },
     runner: host,
   } as unknown as BuildContext;
   const step = stageFlavoursTask();

@@ -143,4 +143,18 @@ test('release.yml: with POT_BUILDER_* secrets the build runs on that builder ove
   assert.ok(run.indexOf('trap ') < run.indexOf('> "$secrets/builder_key"'), 'cleanup trapped before any key is written');
   assert.match(run, /--sign-key "\$secrets\/image\.sec" .*--require-signature/);
   assert.match(run, /export POT_IMAGE_SSH_CONFIG=/);
+  assert.match(run, /--release "\$FREEBSD_RELEASE"/);
+});
+
+test('release.yml: one job per release of the definition, each on a FreeBSD VM of that release, Node 22, free space shown', () => {
+  const list = release.jobs.releases as Obj;
+  assert.match(allRun(list), /loadDefinitions\(\)\.map\(\(d\) => d\.freebsd\.potRelease\)/);
+  const job = release.jobs.release as Obj;
+  assert.equal(job.needs, 'releases');
+  assert.equal(job.strategy.matrix.freebsd, '${{ fromJSON(needs.releases.outputs.list) }}');
+  const vm = steps(job).find((s) => String(s.uses).startsWith('vmactions/freebsd-vm@')) as Obj;
+  assert.equal(vm.with.release, '${{ matrix.freebsd }}', "the VM's release is the jail's, so never older");
+  assert.match(String(vm.with.run), /--release "\$FREEBSD_RELEASE"/);
+  assert.match(String(vm.with.prepare), /zfs list -o name,used,avail -r potpool/);
+  assert.ok(steps(job).some((s) => String(s.uses).startsWith('actions/setup-node@') && String(s.with?.['node-version']) === '22'));
 });

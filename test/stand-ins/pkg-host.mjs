@@ -2,13 +2,20 @@
 // pkg's documented contract for the two things the pipeline asks of it:
 //   pkg [-c ROOT | -j JAIL] query FORMAT          (%n %o %v, pkg's \t \n escapes)
 //   pkg [-c ROOT | -j JAIL] audit [-F] [-q] [-r] [-f FILE] [-R[FMT] | --raw[=FMT]] [NAME-VERSION ...]
+//   pkg [-o KEY=VALUE ...] update [-f] [-q] [-r REPO]       (pkg 1.21 src/update.c: a repository whose
+//       catalogue is gone prints "pkg: URL: Not Found", "Unable to update repository R",
+//       "Error updating repositories!" and exits 1; ABI=/REPOS_DIR= overrides as given)
+//   pkg [-o KEY=VALUE ...] rquery [-U] [-r REPO] -e '%o == ORIGIN' FORMAT   (no match: nothing, exit 1)
+//   pkg [-o KEY=VALUE ...] search [-r REPO] -e -S origin -o ORIGIN       (no match: "No packages found", exit 1)
 // Environment:
 //   PKG_STANDIN_LOG         file: one JSON line per call (argv), appended
 //   PKG_STANDIN_PACKAGES    file: name<TAB>origin<TAB>version per line (else ROOT/var/db/pkg/stand-in.tsv, else a fixed list)
 //   PKG_STANDIN_VULNS       file: JSON [{package, vid, cves, description, below?}] ("below": only versions lower than it)
 //   PKG_STANDIN_FETCH_FAIL  "1": `audit -F` cannot fetch the database (exit 1)
 //   PKG_STANDIN_OLD         "1": a pkg older than 1.16, whose audit has no -R/--raw
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+//   PKG_STANDIN_GONE_ABIS   ABIs (e.g. "FreeBSD:13:amd64") whose package repository no longer exists
+//   PKG_STANDIN_REPO_LACKS  origins the repository does not have (space-separated)
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
 if (process.env.PKG_STANDIN_LOG) appendFileSync(process.env.PKG_STANDIN_LOG, `${JSON.stringify(['pkg', ...argv])}\n`);
@@ -28,10 +35,15 @@ const FIXED = [
 // Global options before the sub-command (pkg's main getopt).
 let root;
 let jail;
+const opts = {};
 let i = 0;
 for (; i < argv.length; i++) {
   const a = argv[i];
-  if (a === '-c' || a === '--chroot') root = argv[++i];
+  if (a === '-o' || a === '--option') {
+    const kv = argv[++i] ?? '';
+    if (!kv.includes('=')) die(`Malformed option '${kv}'`, 64);
+    opts[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  } else if (a === '-c' || a === '--chroot') root = argv[++i];
   else if (a === '-j' || a === '--jail') jail = argv[++i];
   else if (a.startsWith('-')) die(`illegal option -- ${a.replace(/^-+/, '')}`, 64);
   else break;
@@ -132,4 +144,77 @@ if (command === 'audit') {
   process.exit(hits.size > 0 ? 1 : 0);
 }
 
-die(`stand-in does not play 'pkg ${command ?? ''}' (only query and audit)`, 70);
+// --- The remote repository: update, rquery, search (what preflight asks before pot create) ---
+
+const abi = opts.ABI ?? 'FreeBSD:14:amd64';
+/** Repositories configured in REPOS_DIR (NAME: { url: ... } lines); none configured: the stock FreeBSD. */
+function repositories() {
+  const dir = opts.REPOS_DIR;
+  if (!dir) return ['FreeBSD'];
+  const names = [];
+  for (const d of dir.split(':')) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d).filter((n) => n.endsWith('.conf'))) {
+      for (const m of readFileSync(`${d}/${f}`, 'utf8').matchAll(/^\s*"?([A-Za-z0-9_-]+)"?\s*:\s*\{/gm)) names.push(m[1]);
+    }
+  }
+  return names;
+}
+function repoFlag(args) {
+  const k = args.indexOf('-r');
+  return k >= 0 ? args[k + 1] : undefined;
+}
+function requireRepo(args) {
+  const repo = repoFlag(args);
+  const known = repositories();
+  if (repo !== undefined && !known.includes(repo)) die(`No repositories are enabled.\nrepository ${repo} does not exist`, 1);
+  return repo ?? known[0];
+}
+const gone = () => (process.env.PKG_STANDIN_GONE_ABIS ?? '').split(/\s+/).includes(abi);
+const catalogue = () => `${opts.PKG_DBDIR ?? '/var/db/pkg'}/repos/stand-in-${abi}.catalogue`;
+// The repository also has what the flavour's ORIGINS adds for PostgreSQL (databases/py-psycopg2).
+const AVAILABLE = [...FIXED.slice(0, 4), ['py311-psycopg2', 'databases/py-psycopg2', '2.9.10']];
+
+if (command === 'update') {
+  const repo = requireRepo(rest);
+  if (gone()) {
+    process.stderr.write(`pkg: https://pkg.FreeBSD.org/${abi}/quarterly/meta.conf: Not Found\n`);
+    process.stderr.write(`repository ${repo} has no meta file, using default settings\n`);
+    process.stderr.write(`pkg: https://pkg.FreeBSD.org/${abi}/quarterly/data.pkg: Not Found\n`);
+    process.stderr.write(`pkg: https://pkg.FreeBSD.org/${abi}/quarterly/packagesite.pkg: Not Found\n`);
+    process.stderr.write(`Unable to update repository ${repo}\nError updating repositories!\n`);
+    process.exit(1);
+  }
+  if (opts.PKG_DBDIR) { mkdirSync(`${opts.PKG_DBDIR}/repos`, { recursive: true }); writeFileSync(catalogue(), abi); }
+  if (!rest.includes('-q')) process.stdout.write(`Updating ${repo} repository catalogue...\n${repo} repository is up to date.\nAll repositories are up to date.\n`);
+  process.exit(0);
+}
+
+function lookup(origin) {
+  const lacks = (process.env.PKG_STANDIN_REPO_LACKS ?? '').split(/\s+/);
+  return lacks.includes(origin) ? undefined : AVAILABLE.find(([, o]) => o === origin);
+}
+
+if (command === 'rquery' || command === 'search') {
+  requireRepo(rest);
+  // -U: no automatic update; without a catalogue there is nothing to ask.
+  if (gone() || (opts.PKG_DBDIR && !existsSync(catalogue()))) die(`Repository ${repoFlag(rest) ?? 'FreeBSD'} missing. 'pkg update' required`, 1);
+  if (command === 'rquery') {
+    const e = rest[rest.indexOf('-e') + 1] ?? '';
+    const m = /^%o\s*==\s*(\S+)$/.exec(e);
+    if (!m) die(`stand-in rquery: only -e '%o == ORIGIN' is played, not '${e}'`, 70);
+    const format = rest[rest.length - 1];
+    const hit = lookup(m[1]);
+    if (!hit) process.exit(1);
+    const [n, o, v] = hit;
+    process.stdout.write(`${format.replace(/\\t/g, '\t').replace(/%n/g, n).replace(/%o/g, o).replace(/%v/g, v)}\n`);
+    process.exit(0);
+  }
+  const origin = rest[rest.length - 1];
+  const hit = lookup(origin);
+  if (!hit) { process.stdout.write('No packages found\n'); process.exit(1); }
+  process.stdout.write(`${hit[0]}-${hit[2]}\t\t${hit[1]}\n`);
+  process.exit(0);
+}
+
+die(`stand-in does not play 'pkg ${command ?? ''}' (only query, audit, update, rquery, search)`, 70);

@@ -80,7 +80,8 @@ def ldap_module():
     host = "[" + server + "]" if ":" in server else server
     dcs = dc_components(param("LDAPDOMAIN"))
     return {
-        "module": "ldap_auth_provider.LdapAuthProviderModule",
+        # matrix-synapse-ldap3's module with a bounded retry (the file says why).
+        "module": "matrix_synapse_nomad_ldap.BoundedLdapAuthProviderModule",
         "config": {
             "enabled": True,
             "mode": "search",

@@ -4,15 +4,17 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { boolArg, stringArg, type Command, type ParsedArgs } from '../command.js';
 import { UserError } from '../../errors.js';
-import { DEFAULT_DEFINITION, loadDefinition } from '../../definition/load.js';
+import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
+import { admitReleases, buildDate } from '../../definition/lifecycle.js';
 import type { DefinitionOverrides } from '../../definition/types.js';
 import type { BuildOptions } from '../../steps/context.js';
-import { runBuild, summaryOf } from '../../steps/run-build.js';
+import { runBuild, summaryOf, type BuildResult } from '../../steps/run-build.js';
 import type { ParseArgsConfig } from 'node:util';
 
 export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   definition: { type: 'string' },
-  release: { type: 'string' },
+  release: { type: 'string', multiple: true },
+  'allow-eol': { type: 'string' },
   arch: { type: 'string' },
   version: { type: 'string' },
   output: { type: 'string' },
@@ -41,7 +43,10 @@ ${name === 'plan' ? 'Print the commands a build would run, one per line, in orde
 
 image definition (each overrides image/image.yaml):
   --definition FILE          the image definition (default ${DEFAULT_DEFINITION})
-  --release N.M              FreeBSD release, e.g. 13.0 or 14.3 (names the pot: ...-14_3)
+  --release N.M              FreeBSD release, e.g. 14.5 (names the pot: ...-14_5); repeat it to
+                             build several; default: freebsd.releases (one image each)
+  --allow-eol REASON         build a release past its end of life anyway (base from FreeBSD's
+                             archive, the project's update flavour, loud warnings)
   --arch amd64|arm64         architecture
   --version X.Y.Z            image version = export tag (semver)
   --output DIR               where the artifacts and the build log go
@@ -74,7 +79,8 @@ function cliPath(value: string | undefined): string | undefined {
 function overridesOf(args: ParsedArgs): DefinitionOverrides {
   const publishTo = stringArg(args, 'publish-to');
   return {
-    release: stringArg(args, 'release'),
+    releases: (args.values.release as string[] | undefined) ?? undefined,
+    allowEol: stringArg(args, 'allow-eol'),
     arch: stringArg(args, 'arch'),
     version: stringArg(args, 'version'),
     output: cliPath(stringArg(args, 'output')),
@@ -92,7 +98,9 @@ function overridesOf(args: ParsedArgs): DefinitionOverrides {
 
 export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Promise<number> {
   const file = cliPath(stringArg(args, 'definition')) ?? DEFAULT_DEFINITION;
-  const definition = loadDefinition(file, overridesOf(args));
+  const definitions = loadDefinitions(file, overridesOf(args));
+  // Every requested release is judged on the build date before anything runs (exit 2 for end of life).
+  const verdicts = admitReleases(definitions, buildDate());
   const options: BuildOptions = {
     dryRun: forceDryRun || boolArg(args, 'dry-run'),
     keep: boolArg(args, 'keep'),
@@ -104,27 +112,60 @@ export async function buildCommand(args: ParsedArgs, forceDryRun: boolean): Prom
     allowOlder: boolArg(args, 'allow-older'),
     noPublish: boolArg(args, 'no-publish'),
   };
-  const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env });
-  const { ctx } = result;
+  const results: BuildResult[] = [];
+  for (const definition of definitions) {
+    const result = await runBuild(definition, options, { stdout: process.stdout, stderr: process.stderr, env: process.env, lifecycle: verdicts.get(definition.freebsd.potRelease) });
+    results.push(result);
+    report(result, options);
+    // Ctrl-C or a failure stops the run: the next release would meet the same builder (CI builds each release in its own job).
+    if (result.ctx.interrupted || result.code !== 0) break;
+  }
+  const summaries = results.map((r) => summaryOf(r));
+  if (options.json) {
+    const doc = results.length === 1 ? summaries[0] : { ok: results.every((r) => r.code === 0), builds: summaries };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+  if (results.length > 1) {
+    for (const r of results) process.stderr.write(`${r.ctx.definition.freebsd.potRelease}: ${outcome(r)}\n`);
+  }
+  const failed = results.find((r) => r.code !== 0);
+  if (failed) {
+    const done = results.filter((r) => r !== failed).map((r) => r.ctx.definition.freebsd.potRelease);
+    const left = definitions.slice(results.length).map((d) => d.freebsd.potRelease);
+    const message = `${failed.error ?? 'build failed'}${done.length ? ` (FreeBSD ${failed.ctx.definition.freebsd.potRelease}; ${done.join(', ')} done before)` : ''}${left.length ? `; not attempted: ${left.join(', ')}` : ''}`;
+    throw new UserError(message, failed.code);
+  }
+  return 0;
+}
 
+/** One word or line per release for the closing list. */
+function outcome(r: BuildResult): string {
+  if (r.skipped) return `skipped (${r.skipped})`;
+  if (r.unchanged) return `nothing built (${r.unchanged})`;
+  if (r.code !== 0) return `failed: ${r.error ?? 'build failed'}`;
+  return r.plan ? 'planned' : `built ${r.ctx.artifacts.xz}`;
+}
+
+/** What one release's build prints: warnings on stderr; the plan, the artifact or the reason nothing was built on stdout. */
+function report(result: BuildResult, options: BuildOptions): void {
+  const { ctx } = result;
   for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (result.skipped) {
+    if (!options.json) process.stdout.write(`skipped FreeBSD ${ctx.definition.freebsd.potRelease}: ${result.skipped}\n`);
+    return;
+  }
   if (result.unchanged) {
     // Nothing was built: say why on stdout, write no summary file (there is no image to describe).
-    if (options.json) process.stdout.write(`${JSON.stringify(summaryOf(result), null, 2)}\n`);
-    else process.stdout.write(`nothing built: ${result.unchanged}\n`);
-    return 0;
+    if (!options.json) process.stdout.write(`nothing built: ${result.unchanged}\n`);
+    return;
   }
   if (options.json) {
-    const summary = summaryOf(result);
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    if (result.code === 0 && !options.dryRun) writeFileSync(ctx.artifacts.summary, `${JSON.stringify(summaryOf(result), null, 2)}\n`);
   } else if (result.plan && result.code === 0) {
     process.stdout.write(`${result.plan.join('\n')}\n`);
   } else if (result.code === 0) {
     process.stdout.write(`built ${ctx.artifacts.xz}\n`);
   }
-  if (result.code !== 0) throw new UserError(result.error ?? 'build failed', result.code);
-  return 0;
 }
 
 const command: Command = {

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { boolArg, stringArg } from '../command.js';
-import { DEFAULT_DEFINITION, loadDefinition } from '../../definition/load.js';
+import { DEFAULT_DEFINITION, loadDefinition, loadDefinitions } from '../../definition/load.js';
 import { checkJobFile, renderJobFor, writeJobFile } from '../../nomad/job-file.js';
 import { readParamsFile } from '../../nomad/params-file.js';
 
@@ -19,7 +19,8 @@ const command: Command = {
     '',
     '  --repo-url URL      repository base URL (default: publish.public_url)',
     '  --tag TAG           image tag (default: the definition version)',
-    '  --release R         FreeBSD release of the image, e.g. 14.3 (default: freebsd.release)',
+    '  --release R         FreeBSD release of the image, e.g. 15.1 (default: the first of freebsd.releases);',
+    '                      choose the one your Nomad clients run (image/README.md)',
     '  --datacenter DC     Nomad datacenter, repeatable (default: dc1)',
     '  --params FILE       KEY=VALUE lines of image parameters (secrets stay out: they',
     '                      come from the Nomad Variable nomad/jobs/matrix-synapse)',
@@ -50,7 +51,12 @@ const command: Command = {
   },
   async run(args) {
     const release = stringArg(args, 'release');
-    const definition = loadDefinition(stringArg(args, 'definition') ?? DEFAULT_DEFINITION, release ? { release } : {});
+    const file = stringArg(args, 'definition') ?? DEFAULT_DEFINITION;
+    const definition = loadDefinition(file, release ? { release } : {});
+    if (!release) {
+      const others = loadDefinitions(file).slice(1).map((d) => d.freebsd.potRelease);
+      if (others.length) console.error(`note: this is the job for FreeBSD ${definition.freebsd.potRelease} clients (${definition.potName}); for the others pass --release ${others.join(' or --release ')}`);
+    }
     const repoUrl = stringArg(args, 'repo-url');
     const tag = stringArg(args, 'tag');
 
