@@ -38,6 +38,8 @@ async function remote(port?: number): Promise<Remote> {
   mkdirSync(builderTmp);
   mkdirSync(localTmp);
   const sshd = await startSshd({
+    // The builder's / (MANIFESTS, pot's cache) and its mirror, as the stand-ins there read them.
+    ...s.host.env,
     PATH: `${join(STAND_INS, 'builder')}:${STAND_INS}:${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
     POT_STANDIN_ROOT: s.potRoot,
     POT_STANDIN_LOG: s.potLog,
