@@ -163,7 +163,7 @@ test('over SSH: a builder gone mid-build (sshd stopped) leaves its pot and stagi
   });
   assert.equal(res.code, 1, res.stderr);
   assert.match(oneLineError(res.stderr)[0]!, /^pot-image: snapshot failed: lost the connection to the builder /);
-  assert.match(res.stderr, /warning: .*remove what is left by hand on root@127\.0\.0\.1:\d+: pot destroy -F -p matrix-synapse-nomad-amd64-13_0; rm -rf \S+pot-image\.matrix-synapse-nomad-amd64-13_0\.\w+/);
+  assert.match(res.stderr, /warning: .*remove what is left by hand on root@127\.0\.0\.1:\d+: pot destroy -F -p matrix-synapse-nomad-amd64-14_5; rm -rf \S+pot-image\.matrix-synapse-nomad-amd64-14_5\.\w+/);
   assert.deepEqual(r.s.pots(), [POT_NAME], 'the pot is still there');
 
   // The builder is back (same address, same host key): preflight names what is left before building anything.
@@ -174,7 +174,7 @@ test('over SSH: a builder gone mid-build (sshd stopped) leaves its pot and stagi
   const line = oneLineError(again.stderr)[0]!;
   assert.match(line, new RegExp(`preflight failed: 2 problems on the builder root@127\\.0\\.0\\.1:${r.sshd.port}: `));
   assert.match(line, new RegExp(`a pot named ${POT_NAME} is left over from an earlier build on root@127\\.0\\.0\\.1:\\d+: pot destroy -F -p ${POT_NAME}`));
-  assert.match(line, /temporary folder \S+\/builder-tmp\/pot-image\.matrix-synapse-nomad-amd64-13_0\.\w+ left over from an earlier build on \S+: rm -rf /);
+  assert.match(line, /temporary folder \S+\/builder-tmp\/pot-image\.matrix-synapse-nomad-amd64-14_5\.\w+ left over from an earlier build on \S+: rm -rf /);
   assert.ok(!r.s.calls().slice(before).some((l) => l.startsWith('pot create')), 'nothing was built');
 });
 
@@ -197,7 +197,7 @@ test('over SSH: the smoke test reaches the clone from the builder\'s side, throu
 });
 
 test('the plan of a remote build differs from a local one only in where the builder operations run', async () => {
-  const args = ['--flavour-dir', join(STAND_INS, '..', 'fixtures', 'flavours'), '--release', '14.3'];
+  const args = ['--flavour-dir', join(STAND_INS, '..', 'fixtures', 'flavours'), '--release', '15.1'];
   const [localPlan, remotePlan] = await Promise.all([runCli(['plan', ...args]), runCli(['plan', ...args, '--builder', 'ssh://root@builder.example.org:2222'])]);
   assert.equal(remotePlan.code, 0, remotePlan.stderr);
   const stable = (t: string) => t.replace(/-smoke-[0-9a-f]+/g, '-smoke-X').replace(/smoke[0-9a-f]{6}\b/g, 'smokeX');
