@@ -50,10 +50,15 @@ export async function queryPackages(runner: CommandRunner, root: string): Promis
   return parsePkgQuery(result.stdout);
 }
 
+/** The manifest file's text (the host writes it under a temporary name and renames it into place). */
+export function manifestText(manifest: PackagesManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
 /** Write the manifest under a temporary name and rename it into place (never half-written). */
 export function writeManifest(path: string, manifest: PackagesManifest): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(tmp, manifestText(manifest));
   renameSync(tmp, path);
 }
 

@@ -25,8 +25,10 @@ export function parseRuntimeCheck(stdout: string): RuntimeLine[] {
   return out;
 }
 
-export async function runRuntimeCheck(runner: CommandRunner, root: string, release: string): Promise<RuntimeLine[]> {
-  const r = await runner.run('chroot', runtimeCheckArgs(root), { allowFailure: true, purpose: 'check that the installed programs run' });
+/** The programs' lines, or undefined when the runner only planned the check (--dry-run). */
+export async function runRuntimeCheck(runner: CommandRunner, root: string, release: string): Promise<RuntimeLine[] | undefined> {
+  const r = await runner.run('chroot', runtimeCheckArgs(root), { allowFailure: true, purpose: 'check that the installed programs run (python imports synapse and ldap_auth_provider, nginx -v, acme.sh --version)' });
+  if (r.planned) return undefined;
   const lines = parseRuntimeCheck(r.stdout);
   const failed = lines.filter((l) => !l.ok);
   if (r.exitCode !== 0 || failed.length > 0) {

@@ -9,13 +9,13 @@
 // key, then the HTTP checks and the SSH checks. Always cleans up; the built pot
 // itself is never started, so the image is never "seasoned" by cook.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { answered, type BuilderHost } from '../builder/host.js';
+import { LocalHost } from '../builder/local-host.js';
 import { UserError, oneLine } from '../errors.js';
 import { failureLine } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
-import type { CommandRunner, RunResult } from '../runner/types.js';
+import type { RunResult } from '../runner/types.js';
+import { join } from 'node:path';
 import { IMAGE_PARAMETERS, neededSecrets } from '../nomad/parameters.js';
 import { CONTROL_KEY_IN_JAIL, PARAMS_FILE_IN_JAIL } from '../nomad/job-spec.js';
 import { POT } from '../pot/command.js';
@@ -45,23 +45,21 @@ export const SYNAPSE_LOG = '/var/log/matrix-synapse/homeserver.log';
 export const SYNAPSE_CONFIG = '/usr/local/etc/matrix-synapse/homeserver.yaml';
 
 export interface SmokeTestOptions {
-  runner: CommandRunner;
+  /** The builder: pot commands, the scratch folder (local, plan or SSH). */
+  runner: BuilderHost;
   /**
-   * Runner for stop/destroy/log reading. After Ctrl-C the build's runner refuses
-   * new commands, but the clone must still go (it also pins the built pot's
-   * snapshot). Default: `runner.inner` when the runner wraps one, else `runner`.
+   * Host for stop/destroy/log reading. After Ctrl-C the build's host refuses
+   * new operations, but the clone must still go (it also pins the built pot's
+   * snapshot). Default: `runner.inner` when the host wraps one, else `runner`.
    */
-  cleanupRunner?: CommandRunner;
+  cleanupRunner?: BuilderHost;
+  /** This machine, where the HTTP checks run as in-process work (the plan records them as curl lines). */
+  here?: BuilderHost;
   /** The built (stopped, snapshotted) pot. */
   pot: string;
   settings: SmokeSettings;
-  dryRun: boolean;
-  /** In-process steps describe themselves here (plan / log). */
-  note: (line: string) => void;
   /** Progress lines for the task's output. */
   progress?: (line: string) => void;
-  /** Where the scratch folder is made (default: the OS temp folder). */
-  scratchParent?: string;
   /** Backoff of the /health polling (tests shorten it). */
   pollInitialMs?: number;
   pollMaxMs?: number;
@@ -89,10 +87,6 @@ export class SmokeTestFailure extends UserError {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function hostForUrl(ip: string): string {
-  return ip.includes(':') ? `[${ip}]` : ip;
-}
 
 /** The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP, the control user on. */
 export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | undefined): Record<string, string> {
@@ -141,16 +135,9 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
   const checks: SmokeCheckResult[] = [];
   const pass = (check: string, detail: string) => { checks.push({ check, ok: true, detail }); progress(`ok   ${check}: ${detail}`); };
 
-  const parent = o.scratchParent ?? tmpdir();
-  let scratch: string | undefined;
-  if (o.dryRun) {
-    scratch = join(parent, 'pot-image-smoke-XXXXXX');
-    o.note(`mkdir -m 0755 ${scratch}`);
-  } else {
-    scratch = mkdtempSync(join(parent, 'pot-image-smoke-'));
-    // cook chowns its folders below /mnt to the synapse user, who must be able to enter /mnt.
-    chmodSync(scratch, 0o755);
-  }
+  const here = o.here ?? new LocalHost();
+  // cook chowns its folders below /mnt to the synapse user, who must be able to enter /mnt.
+  const scratch: string | undefined = await runner.makeTempDir('pot-image-smoke-', 0o755);
 
   let created = false;
   let startRun: Promise<RunResult> | undefined;
@@ -164,13 +151,11 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     const secretsDir = join(scratch!, 'secrets');
     const data = join(scratch!, 'mnt');
     const key = join(scratch!, 'control_key');
-    if (o.dryRun) o.note(`mkdir -m 0755 ${local} ${data}; mkdir -m 0700 ${secretsDir}`);
-    else {
-      mkdirSync(local, { mode: 0o755 });
-      mkdirSync(data, { mode: 0o755 });
-      chmodSync(data, 0o755); // cook chowns its folders below /mnt to the synapse user, who must be able to enter /mnt
-      mkdirSync(secretsDir, { mode: 0o700 });
-    }
+    // mkdir -m sets the mode whatever the umask: cook chowns its folders below /mnt to the
+    // synapse user, who must be able to enter /mnt; secrets/ is root's alone, as the driver makes it.
+    await runner.makeDir(local, 0o755);
+    await runner.makeDir(data, 0o755);
+    await runner.makeDir(secretsDir, 0o700);
     await runner.run('ssh-keygen', keygenArgs(key), { purpose: 'make a throwaway key for the control user' });
 
     // pot prepare: clone, command, attributes.
@@ -188,16 +173,19 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     await runner.run(POT, mountInArgs(clone, data, '/mnt'), { purpose: 'mount the data folder at /mnt' });
 
     let ip = settings.ip;
+    let urlIp = ip;
     if (!ip) {
       const info = await runner.run(POT, infoEnvArgs(clone), { purpose: 'read the smoke-test pot address' });
       ip = parsePotIp(info.stdout);
+      // No IP: network type inherit, nginx listens on the builder's own address.
+      urlIp = ip ?? (answered(info) ? '127.0.0.1' : '<jail ip>');
     }
-    if (!settings.url && !o.dryRun) baseUrl = `http://${hostForUrl(ip ?? '127.0.0.1')}`; // no IP: network type inherit
+    // The checks reach the jail from the builder's side (a remote host forwards a port through its connection).
+    baseUrl = settings.url ?? await runner.reach(urlIp!, 80);
     const { env, secretsFile } = jobParameters(smokeEnv(settings, secret, ip));
     // What the job's template renders into the task's secrets folder (never through set-env).
     const paramsFile = join(secretsDir, PARAMS_FILE_IN_JAIL.split('/').pop()!);
-    if (o.dryRun) o.note(`printf 'MYSHAREDSECRET=***\\n' > ${paramsFile}   # the job's secrets template, seen in the jail as ${PARAMS_FILE_IN_JAIL}`);
-    else writeFileSync(paramsFile, secretsFile, { mode: 0o600 });
+    await runner.writeFile(paramsFile, secretsFile, 0o600);
     await runner.run(POT, setEnvArgs(clone, env), { purpose: 'set the smoke-test parameters', secrets });
 
     // For a non-persistent pot `pot start` runs until cook exits: keep it in the
@@ -205,47 +193,42 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     startRun = runner.run(POT, startArgs(clone), { allowFailure: true, purpose: 'start the smoke-test pot' });
     startRun.then((r) => { startExit = r; }, (e: unknown) => { startExit = { command: POT, args: [], exitCode: -1, stdout: '', stderr: oneLine(e), durationMs: 0 }; });
 
-    if (o.dryRun) {
-      noteHttpChecks(o.note, baseUrl, settings.domain, clone, user);
-      const t = sshTarget(settings.ssh, ip ?? '<jail ip>');
-      o.note(`ssh -i ${key} -p ${t.port} control@${t.host} id -un   # the throwaway key logs in`);
-      o.note(`ssh -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive -p ${t.port} control@${t.host} true   # refused: publickey only`);
-      return { clone, baseUrl, checks, durationMs: Date.now() - started };
-    }
-
     const deadline = Date.now() + settings.timeoutSeconds * 1000;
     const target: CheckTarget = {
       baseUrl,
       domain: settings.domain,
       timeoutMs: () => Math.min(15_000, deadline - Date.now()),
     };
-    noteHttpChecks(o.note, baseUrl, settings.domain, clone, user);
+    const lines = httpCheckLines(baseUrl, settings.domain, clone, user);
 
     // /health until it answers OK, with backoff, bounded by the deadline and by cook's life.
-    let delay = o.pollInitialMs ?? 500;
-    let last = 'no answer yet';
-    for (;;) {
-      if (startExit) {
-        throw new SmokeCheckError('health', `the pot stopped before /health answered OK: ${startEnded(startExit)}; last /health: ${last}`);
+    await here.inProcess(lines.health, async () => {
+      let delay = o.pollInitialMs ?? 500;
+      let last = 'no answer yet';
+      for (;;) {
+        if (startExit) {
+          throw new SmokeCheckError('health', `the pot stopped before /health answered OK: ${startEnded(startExit)}; last /health: ${last}`);
+        }
+        const budget = target.timeoutMs();
+        const answer = await probeHealth(target);
+        if (answer === undefined) break;
+        // A probe cut short by the deadline says less than the answer before it.
+        if (budget >= 1000 || last === 'no answer yet') last = answer;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new SmokeCheckError('health', `/health did not answer OK within ${settings.timeoutSeconds}s (last: ${last})`);
+        }
+        await sleep(Math.min(delay, left));
+        delay = Math.min(delay * 2, o.pollMaxMs ?? 8000);
       }
-      const budget = target.timeoutMs();
-      const answer = await probeHealth(target);
-      if (answer === undefined) break;
-      // A probe cut short by the deadline says less than the answer before it.
-      if (budget >= 1000 || last === 'no answer yet') last = answer;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new SmokeCheckError('health', `/health did not answer OK within ${settings.timeoutSeconds}s (last: ${last})`);
-      }
-      await sleep(Math.min(delay, left));
-      delay = Math.min(delay * 2, o.pollMaxMs ?? 8000);
-    }
-    pass('health', `/health answered OK after ${Math.round((Date.now() - started) / 1000)}s`);
-    pass('client versions', `newest ${await checkVersions(target)}`);
-    pass('well-known server', await checkWellKnownServer(target));
-    pass('well-known client', await checkWellKnownClient(target));
+      pass('health', `/health answered OK after ${Math.round((Date.now() - started) / 1000)}s`);
+    });
+    await here.inProcess(lines.versions, async () => pass('client versions', `newest ${await checkVersions(target)}`));
+    await here.inProcess(lines.wellKnownServer, async () => pass('well-known server', await checkWellKnownServer(target)));
+    await here.inProcess(lines.wellKnownClient, async () => pass('well-known client', await checkWellKnownClient(target)));
 
-    let userId = await registerWithSharedSecret(target, secret, user, password);
+    let userId = await here.inProcess(lines.register, () => registerWithSharedSecret(target, secret, user, password));
+    await here.inProcess(lines.registerInJail, async () => undefined);
     if (userId === 'not-exposed') {
       // nginx keeps the admin API private: register from inside the jail with the
       // same endpoint (register_new_matrix_user reads the secret from the config).
@@ -259,15 +242,17 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       }
       userId = `@${user}:${settings.domain}`;
     }
-    pass('shared-secret registration', `registered ${userId}`);
-    pass('login', `${LOGIN_PATH} logged in as ${await checkLogin(target, user, password)}`);
-    // CONTROLUSER=true: the key the job copies in is the way in, and the only one.
-    const t = sshTarget(settings.ssh, ip);
-    pass('control user key login', await checkKeyLogin(runner, key, t.host, t.port, Math.max(1000, target.timeoutMs())));
-    pass('control user password login refused', await checkPasswordRefused(runner, t.host, t.port, Math.max(1000, target.timeoutMs())));
+    if (userId !== undefined) pass('shared-secret registration', `registered ${userId}`);
+    await here.inProcess(lines.login, async () => pass('login', `${LOGIN_PATH} logged in as ${await checkLogin(target, user, password)}`));
+    // CONTROLUSER=true: the key the job copies in is the way in, and the only one. ssh runs on the
+    // builder, which reaches the jail's address (a plan records the commands and judges nothing).
+    const t = sshTarget(settings.ssh, ip ?? (urlIp === '<jail ip>' ? urlIp : undefined));
+    const keyLogin = await checkKeyLogin(runner, key, t.host, t.port, Math.max(1000, target.timeoutMs()));
+    if (keyLogin) pass('control user key login', keyLogin);
+    const refused = await checkPasswordRefused(runner, t.host, t.port, Math.max(1000, target.timeoutMs()));
+    if (refused) pass('control user password login refused', refused);
     return { clone, baseUrl, checks, durationMs: Date.now() - started };
   };
-
   let result: SmokeTestResult | undefined;
   try {
     result = await body();
@@ -289,7 +274,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     const logs: { file: string; lines: string[] }[] = [];
     const problems: string[] = [];
     // Clean-up commands must never throw past here (e.g. pot vanished from PATH).
-    const cleaner = o.cleanupRunner ?? (runner as { inner?: CommandRunner }).inner ?? runner;
+    const cleaner = o.cleanupRunner ?? (runner as { inner?: BuilderHost }).inner ?? runner;
     const quiet = async (command: string, args: string[], purpose?: string): Promise<RunResult> => {
       try {
         return await cleaner.run(command, args, { allowFailure: true, secrets, purpose });
@@ -299,14 +284,12 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     };
     if (startRun) {
       await quiet(POT, stopArgs(clone), 'stop the smoke-test pot');
-      if (!o.dryRun) {
-        const grace = o.stopGraceMs ?? 60_000;
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([startRun.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, grace); })]);
-        clearTimeout(timer);
-      }
+      const grace = o.stopGraceMs ?? 60_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([startRun.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, grace); })]);
+      clearTimeout(timer);
     }
-    if (created && failure !== undefined && !o.dryRun) {
+    if (created && failure !== undefined) {
       const fsRoot = (await quiet(POT, configArgs('fs_root'))).stdout.trim() || DEFAULT_FS_ROOT;
       const root = potRoot(fsRoot, clone);
       for (const file of [COOK_LOG, SYNAPSE_LOG]) {
@@ -321,11 +304,9 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
       const d = await quiet(POT, destroyArgs(clone, true), 'destroy the smoke-test pot');
       if (d.exitCode !== 0) problems.push(`could not destroy the smoke-test pot ${clone}; remove it with 'pot destroy -F -p ${clone}'`);
     }
-    if (o.dryRun) {
-      o.note(`rm -rf ${scratch}`);
-    } else if (scratch) {
+    if (scratch) {
       try {
-        rmSync(scratch, { recursive: true, force: true });
+        await cleaner.remove(scratch);
       } catch (error) {
         problems.push(`could not remove the scratch folder ${scratch} (${oneLine(error)}); remove it by hand`);
       }
@@ -352,13 +333,15 @@ export function startEnded(r: RunResult): string {
 }
 
 /** The HTTP checks as the curl commands a person would type (plan and log). */
-function noteHttpChecks(note: (line: string) => void, base: string, domain: string, clone: string, user: string): void {
+function httpCheckLines(base: string, domain: string, clone: string, user: string) {
   const h = `-H 'Host: ${domain}'`;
-  note(`curl -fsS ${h} ${base}/health   # repeated with backoff until it answers OK or the deadline passes`);
-  note(`curl -fsS ${h} ${base}/_matrix/client/versions`);
-  note(`curl -fsSi ${h} ${base}/.well-known/matrix/server`);
-  note(`curl -fsSi ${h} ${base}/.well-known/matrix/client`);
-  note(`curl -fsS ${h} ${base}${REGISTER_PATH}   # nonce; then POST with HMAC-SHA1(MYSHAREDSECRET, nonce\\0${user}\\0***\\0notadmin)`);
-  note(`#   (when nginx does not route ${REGISTER_PATH}: pot exec -p ${clone} register_new_matrix_user -c ${SYNAPSE_CONFIG} -u ${user} -p *** --no-admin http://127.0.0.1:8008)`);
-  note(`curl -fsS ${h} -d '{"type":"m.login.password","identifier":{"type":"m.id.user","user":"${user}"},"password":"***"}' ${base}${LOGIN_PATH}`);
+  return {
+    health: `curl -fsS ${h} ${base}/health   # repeated with backoff until it answers OK or the deadline passes`,
+    versions: `curl -fsS ${h} ${base}/_matrix/client/versions`,
+    wellKnownServer: `curl -fsSi ${h} ${base}/.well-known/matrix/server`,
+    wellKnownClient: `curl -fsSi ${h} ${base}/.well-known/matrix/client`,
+    register: `curl -fsS ${h} ${base}${REGISTER_PATH}   # nonce; then POST with HMAC-SHA1(MYSHAREDSECRET, nonce\\0${user}\\0***\\0notadmin)`,
+    registerInJail: `#   (when nginx does not route ${REGISTER_PATH}: pot exec -p ${clone} register_new_matrix_user -c ${SYNAPSE_CONFIG} -u ${user} -p *** --no-admin http://127.0.0.1:8008)`,
+    login: `curl -fsS ${h} -d '{"type":"m.login.password","identifier":{"type":"m.id.user","user":"${user}"},"password":"***"}' ${base}${LOGIN_PATH}`,
+  };
 }

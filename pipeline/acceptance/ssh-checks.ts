@@ -38,9 +38,11 @@ export function offeredMethods(stderr: string): string[] | undefined {
   return m ? m[1]!.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
 }
 
-export async function checkKeyLogin(runner: CommandRunner, keyFile: string, host: string, port: string, timeoutMs: number): Promise<string> {
+/** What the login showed, or undefined when the runner only planned it (--dry-run). */
+export async function checkKeyLogin(runner: CommandRunner, keyFile: string, host: string, port: string, timeoutMs: number): Promise<string | undefined> {
   const check = 'control user key login';
   const r = await runner.run('ssh', keyLoginArgs(keyFile, host, port), { allowFailure: true, timeoutMs, purpose: 'log in as the control user with the throwaway key' });
+  if (r.planned) return undefined;
   const who = r.stdout.trim();
   if (r.exitCode !== 0 || who !== CONTROL_USER) {
     const why = r.stderr.trim().split('\n').pop() || `ssh exited ${r.exitCode}`;
@@ -49,9 +51,11 @@ export async function checkKeyLogin(runner: CommandRunner, keyFile: string, host
   return `logged in as ${who} on ${host}:${port} with the throwaway key`;
 }
 
-export async function checkPasswordRefused(runner: CommandRunner, host: string, port: string, timeoutMs: number): Promise<string> {
+/** What sshd offered, or undefined when the runner only planned it (--dry-run). */
+export async function checkPasswordRefused(runner: CommandRunner, host: string, port: string, timeoutMs: number): Promise<string | undefined> {
   const check = 'control user password login refused';
   const r = await runner.run('ssh', passwordLoginArgs(host, port), { allowFailure: true, timeoutMs, purpose: 'try a password login as the control user' });
+  if (r.planned) return undefined;
   const methods = offeredMethods(r.stderr);
   if (r.exitCode === 0) throw new SmokeCheckError(check, `ssh ${CONTROL_USER}@${host} got in without a key`);
   if (!methods) throw new SmokeCheckError(check, `ssh did not reach the authentication step: ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}`);

@@ -1,5 +1,6 @@
 // Reads image/image.yaml, applies command-line overrides and validates every
 // field. Each problem is an InputError (exit 2) naming field, value and what is allowed.
+import { parseBuilder } from '../builder/ssh-target.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isScalar, parseDocument, visit, type Document } from 'yaml';
@@ -258,6 +259,9 @@ export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: De
   if (publicUrl !== undefined) parseUrl(publicUrl, overrides.publicUrl !== undefined ? '--public-url' : 'publish.public_url', { schemes: ['http', 'https', 'file'] });
   if (publishTo !== undefined && /^https?:\/\//i.test(publishTo)) parseTarget(publishTo, overrides.publishTo !== undefined ? '--to' : 'publish.to');
 
+  const builderText = overrides.builder ?? optional(raw.builder, 'builder');
+  const builder = parseBuilder(builderText, overrides.builder !== undefined ? '--builder' : 'builder');
+
   return releases.map(({ text: release, parsed: parsedRelease }) => ({
     file: path,
     root: projectRoot,
@@ -283,6 +287,7 @@ export function loadDefinitions(file: string = DEFAULT_DEFINITION, overrides: De
       to: publishTo && !/^[a-z]+:\/\//.test(publishTo) ? resolve(projectRoot, publishTo) : publishTo,
       publicUrl,
     },
+    ...(builder ? { builder } : {}),
     potName: potName(flavour, arch, parsedRelease),
     tag: version,
     ...(overrides.version !== undefined ? { versionSource: '--tag' } : {}),

@@ -1,3 +1,5 @@
+import type { SshTarget } from '../builder/ssh-target.js';
+
 /** The image definition (image/image.yaml) after validation and command-line overrides. */
 export interface ImageDefinition {
   /** Absolute path of the definition file it was read from. */
@@ -31,6 +33,8 @@ export interface ImageDefinition {
   export: { compression: number; output: string };
   sign: { key?: string; publicKey?: string };
   publish: { to?: string; publicUrl?: string };
+  /** Where pot runs: undefined = this machine, else an SSH builder (`builder:` / --builder). */
+  builder?: SshTarget;
   /** `<flavour>-<arch>-<major>_<minor>` */
   potName: string;
   /** The export tag: the version. */
@@ -68,4 +72,6 @@ export interface DefinitionOverrides {
   publicKey?: string;
   publishTo?: string;
   publicUrl?: string;
+  /** --builder ssh://[user@]host[:port] or local */
+  builder?: string;
 }

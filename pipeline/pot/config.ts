@@ -20,8 +20,9 @@ export async function potConfig(runner: CommandRunner, name: PotConfigName): Pro
  * `pot init` has made its file-system root, so a failure here means "not
  * initialised", while exit 0 with an empty line means "not configured".
  */
-export async function readPotConfig(runner: CommandRunner, name: PotConfigName): Promise<{ value?: string; failure?: string }> {
+export async function readPotConfig(runner: CommandRunner, name: PotConfigName): Promise<{ value?: string; failure?: string; planned?: boolean }> {
   const result = await runPot(runner, configArgs(name), { allowFailure: true });
+  if (result.planned) return { planned: true };
   if (result.exitCode !== 0) return { failure: failureLine(result.stdout, result.stderr) || `pot config exited ${result.exitCode}` };
   const value = result.stdout.trim();
   return value ? { value } : {};

@@ -30,3 +30,15 @@ export async function potVersion(runner: CommandRunner): Promise<string | undefi
     return undefined; // not installed (the runner throws on ENOENT)
   }
 }
+
+/** pot's version as preflight needs it: `known` is false when the plan recorded the probe without an answer. */
+export async function readPotVersion(runner: CommandRunner): Promise<{ known: boolean; value?: string }> {
+  try {
+    const result = await runPot(runner, versionArgs(), { allowFailure: true });
+    if (result.planned) return { known: false };
+    if (result.exitCode !== 0) return { known: true };
+    return { known: true, value: result.stdout.trim().replace(/^pot version:\s*/, '') };
+  } catch {
+    return { known: true }; // not installed (the runner throws on ENOENT)
+  }
+}

@@ -56,6 +56,16 @@ export class ExecaRunner implements CommandRunner {
     if (options.logFile) mkdirSync(dirname(options.logFile), { recursive: true });
   }
 
+  /** The build log file, when there is one. */
+  get logFile(): string | undefined {
+    return this.options.logFile;
+  }
+
+  /** Secrets this runner blanks out. */
+  get secrets(): readonly string[] {
+    return this.options.secrets ?? [];
+  }
+
   log(text: string, secrets: readonly string[] = []): void {
     if (!this.options.logFile) return;
     appendFileSync(this.options.logFile, redact(text, [...(this.options.secrets ?? []), ...secrets]));
@@ -63,7 +73,7 @@ export class ExecaRunner implements CommandRunner {
 
   async run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
     const secrets = [...(this.options.secrets ?? []), ...(options.secrets ?? [])];
-    const shown = redact(commandLine(command, args), secrets);
+    const shown = redact(options.display ?? commandLine(command, args), secrets);
     const started = Date.now();
     this.log(`\n$ ${shown}\n`, secrets);
     const env = { ...options.env };

@@ -15,6 +15,8 @@ export interface RunOptions {
   secrets?: string[];
   /** What this command is for, used in the error message when it fails ("create the pot"). */
   purpose?: string;
+  /** How the command is shown in the log and in errors, when not as its argv (a remote command run through ssh). */
+  display?: string;
 }
 
 export interface RunResult {
@@ -24,6 +26,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Recorded by the --dry-run plan, not run: the output is unknown. */
+  planned?: boolean;
 }
 
 export interface CommandRunner {

@@ -5,14 +5,15 @@ import type { ListrTask, ListrTaskWrapper } from 'listr2';
 import { UserError } from '../errors.js';
 import { auditFailureMessage, auditWarnings, pkgAuditArgs, runAudit, type AuditReport } from '../acceptance/audit.js';
 import { computeInputFingerprint, readLastPublished, type InputFingerprint, type LastPublished } from '../acceptance/input-fingerprint.js';
-import { diffManifests, formatDiff, pkgQueryArgs, queryPackages, writeManifest, PKG, type PackagesManifest } from '../acceptance/package-manifest.js';
+import { diffManifests, formatDiff, manifestText, parsePkgQuery, pkgQueryArgs, PKG, type PackagesManifest } from '../acceptance/package-manifest.js';
+import { answered } from '../builder/host.js';
 import { POT } from '../pot/command.js';
 import { DEFAULT_FS_ROOT, configArgs, potRoot } from '../pot/config.js';
 import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/settings.js';
-import { RUNTIME_CHECK, runRuntimeCheck, runtimeCheckArgs } from '../acceptance/runtime-check.js';
+import { RUNTIME_CHECK, runRuntimeCheck } from '../acceptance/runtime-check.js';
 import { SmokeTestFailure, runSmokeTest, type SmokeTestResult } from '../acceptance/smoke-test.js';
 import { commandLine } from '../runner/shell-quote.js';
-import type { BuildContext } from './context.js';
+import { removeWritten, type BuildContext, type BuildStep } from './context.js';
 
 /** Not an error: the inputs equal the last published tag's, so there is nothing new to build (exit 0). */
 export class InputsUnchanged extends UserError {
@@ -102,29 +103,30 @@ export async function checkInputs(ctx: BuildContext, task?: Task): Promise<void>
   }
 }
 
+/** --skip-smoke-test, declared on the task: loud, and recorded in the summary. */
+function smokeSkipped(ctx: BuildContext): string | false {
+  if (!ctx.options.skipSmokeTest) return false;
+  state(ctx).smokeSkipped = true;
+  const msg = 'SMOKE TEST SKIPPED (--skip-smoke-test): this image was NOT booted before export; nobody checked that cook starts Synapse';
+  ctx.warnings.push(msg);
+  ctx.note(`# ${msg}`);
+  acceptanceSummary(ctx).smokeTest = { status: 'skipped' };
+  return msg;
+}
+
 async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
   const s = state(ctx);
   const summary = acceptanceSummary(ctx);
-  if (ctx.options.skipSmokeTest) {
-    s.smokeSkipped = true;
-    const msg = 'SMOKE TEST SKIPPED (--skip-smoke-test): this image was NOT booted before export; nobody checked that cook starts Synapse';
-    ctx.warnings.push(msg);
-    ctx.note(`# ${msg}`);
-    summary.smokeTest = { status: 'skipped' };
-    task.skip(msg);
-    return;
-  }
   try {
     const result = await runSmokeTest({
       runner: ctx.runner,
+      here: ctx.home,
       pot: ctx.definition.potName,
       settings: settingsOf(ctx).smoke,
-      dryRun: ctx.options.dryRun,
-      note: (line) => ctx.note(line),
       progress: (line) => { task.output = line; },
     });
     s.smoke = result;
-    summary.smokeTest = { status: ctx.options.dryRun ? 'planned' : 'passed', clone: result.clone, url: result.baseUrl, durationMs: result.durationMs, checks: result.checks };
+    summary.smokeTest = { status: result.checks.length ? 'passed' : 'planned', clone: result.clone, url: result.baseUrl, durationMs: result.durationMs, checks: result.checks };
   } catch (error) {
     if (error instanceof SmokeTestFailure) summary.smokeTest = { status: 'failed', checks: error.checks, logs: error.logs };
     throw error;
@@ -136,11 +138,8 @@ async function runtimeTask(ctx: BuildContext, task: Task): Promise<void> {
   const summary = acceptanceSummary(ctx);
   const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
   const root = potRoot(fsRoot, ctx.definition.potName);
-  if (ctx.options.dryRun) {
-    ctx.note(`${commandLine('chroot', runtimeCheckArgs(root))}   # python imports synapse and ldap_auth_provider, nginx -v, acme.sh --version`);
-    return;
-  }
   const lines = await runRuntimeCheck(ctx.runner, root, ctx.definition.freebsd.potRelease);
+  if (!lines) return; // the plan: nothing ran, nothing to judge
   summary.runtime = lines;
   task.output = lines.map((l) => `ok ${l.origin}: ${l.detail}`).join('\n');
   ctx.note(`# runtime check (${RUNTIME_CHECK}): ${lines.length} programs answered`);
@@ -153,14 +152,14 @@ async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
   const fsRoot = (await ctx.runner.run(POT, configArgs('fs_root'), { purpose: "read pot's fs_root" })).stdout.trim() || DEFAULT_FS_ROOT;
   const root = potRoot(fsRoot, ctx.definition.potName);
 
-  if (ctx.options.dryRun) {
-    await ctx.runner.run(PKG, pkgQueryArgs(root));
+  const query = await ctx.runner.run(PKG, pkgQueryArgs(root), { purpose: 'list the packages of the image' });
+  if (!answered(query)) {
+    // The plan: the package list is not known, so the audit is shown as the command it becomes.
     ctx.note(`${commandLine(PKG, pkgAuditArgs([]))} NAME-VERSION...   # every package listed above`);
     ctx.note(`# write ${ctx.artifacts.packages} (packages, audit result, input fingerprint)`);
     return;
   }
-
-  const packages = await queryPackages(ctx.runner, root);
+  const packages = parsePkgQuery(query.stdout);
   task.output = `${packages.length} packages in the image`;
   const audit: AuditReport = await runAudit(ctx.runner, packages, settingsOf(ctx).auditAllow);
   summary.audit = audit;
@@ -183,7 +182,8 @@ async function packagesTask(ctx: BuildContext, task: Task): Promise<void> {
       ? { status: 'passed', checks: s.smoke.checks.map(({ check, detail }) => ({ check, detail })) }
       : { status: 'skipped' },
   };
-  writeManifest(ctx.artifacts.packages, manifest);
+  await ctx.home.writeFile(ctx.artifacts.packages, manifestText(manifest));
+  ctx.written.push(ctx.artifacts.packages);
   summary.packages = { count: packages.length, manifest: ctx.artifacts.packages };
   ctx.note(`# wrote ${ctx.artifacts.packages}: ${packages.length} packages, audit ${audit.status}`);
 
@@ -213,7 +213,7 @@ export function reuseCheckTask(): ListrTask<BuildContext> {
 }
 
 /** Between `pot snapshot` and `pot export`: boot a clone, list and audit its packages. */
-export function acceptanceTasks(): ListrTask<BuildContext>[] {
+export function acceptanceTasks(): BuildStep[] {
   return [
     {
       title: 'Runtime check: the installed programs run on the jail\'s userland',
@@ -222,12 +222,14 @@ export function acceptanceTasks(): ListrTask<BuildContext>[] {
     },
     {
       title: 'Smoke test: boot a throwaway clone of the image',
+      skip: (ctx) => smokeSkipped(ctx),
       task: (ctx, task) => smokeTask(ctx, task),
       rendererOptions: keep,
     },
     {
       title: 'Audit: package manifest and known vulnerabilities',
       task: (ctx, task) => packagesTask(ctx, task),
+      cleanup: async (ctx, { home, failed }) => (failed && (await removeWritten(ctx, home, [ctx.artifacts.packages])) ? 'removed the package manifest' : undefined),
       rendererOptions: keep,
     },
   ];

@@ -1,70 +1,63 @@
-// check: pot export can exit 0 without its files (its meta/skein/signify
-// failures delete them silently), so verify every file and the digest before
-// trusting it, then move them to their final names.
-import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+// check: bring the export home into `<output>/.<pot>_<tag>.partial`, verifying
+// every file and the Skein-1024 digest on arrival, then move the files to their
+// final names. Its cleanup removes the arrival folder and, after a failure,
+// every artifact this build wrote under a final name.
 import { basename } from 'node:path';
-import type { ListrTask } from 'listr2';
-import { digestImageFiles } from '../artifacts/image-digest.js';
-import { UserError } from '../errors.js';
+import { bringHome, type ExportFiles } from '../builder/bring-home.js';
+import { wherePrefix } from '../builder/plan-host.js';
+import { formatBytes } from './host-checks.js';
 import { exportFiles } from '../pot/export.js';
 import { shellQuote } from '../runner/shell-quote.js';
-import type { BuildContext } from './context.js';
+import { removeWritten, type BuildStep } from './context.js';
+import { arrivalDirFor, exportDirFor } from './export-step.js';
 
-/** `-` (standalone image) or `ORIGIN_POT:ORIGIN_TAG@ORIGIN_SNAP` (layered), one line. */
-export function validMeta(text: string): boolean {
-  const line = text.replace(/\n$/, '');
-  return line === '-' || /^[^\s:@]+:[^\s:@]+@[^\s:@]+$/.test(line);
-}
+export { validMeta, validSkeinFile } from '../builder/bring-home.js';
 
-/** 256 lowercase hex digits and a newline, what `skein1024 -q` prints. */
-export function validSkeinFile(text: string): boolean {
-  return /^[0-9a-f]{256}\n?$/.test(text);
-}
-
-/** Throws a one-line UserError naming the first missing, empty or malformed file. */
-export async function checkExport(dir: string, pot: string, tag: string): Promise<{ digest: string }> {
-  const files = exportFiles(dir, pot, tag);
-  for (const path of [files.xz, files.meta, files.skein]) {
-    if (!existsSync(path)) {
-      throw new UserError(`pot export exited 0 but did not write ${basename(path)}; see the build log`);
-    }
-    if (statSync(path).size === 0) throw new UserError(`pot export wrote an empty ${basename(path)}; see the build log`);
-  }
-  const meta = readFileSync(files.meta, 'utf8');
-  if (!validMeta(meta)) throw new UserError(`${basename(files.meta)} holds '${meta.trim().slice(0, 60)}', not '-' or ORIGIN:TAG@SNAP`);
-  const skein = readFileSync(files.skein, 'utf8');
-  if (!validSkeinFile(skein)) throw new UserError(`${basename(files.skein)} is not a Skein-1024 digest (256 hex digits)`);
-  const digest = skein.trim();
-  const actual = await digestImageFiles(files.xz, files.meta);
-  if (actual !== digest) throw new UserError(`${basename(files.skein)} does not match the Skein-1024 of ${basename(files.xz)} + .meta: the export is corrupt`);
-  return { digest };
-}
-
-export function checkTask(): ListrTask<BuildContext> {
+export function checkTask(): BuildStep {
   return {
     title: 'check',
     task: async (ctx, task) => {
       const d = ctx.definition;
-      const dir = ctx.stagingDir!;
-      const staged = exportFiles(dir, d.potName, d.tag);
-      const moves: Array<[string, string]> = [[staged.xz, ctx.artifacts.xz], [staged.meta, ctx.artifacts.meta], [staged.skein, ctx.artifacts.skein]];
-      if (ctx.options.dryRun) {
-        for (const [from] of moves) ctx.note(`test -s ${shellQuote(from)}`);
-        for (const [from, to] of moves) ctx.note(`mv ${shellQuote(from)} ${shellQuote(to)}`);
-        ctx.note(`rmdir ${shellQuote(dir)}`);
-        ctx.stagingDir = undefined;
-        return;
+      const builder = ctx.runner;
+      const from: ExportFiles = exportFiles(exportDirFor(ctx), d.potName, d.tag);
+      const dir = arrivalDirFor(ctx);
+      const to: ExportFiles = exportFiles(dir, d.potName, d.tag);
+      task.title = `check: bring ${basename(from.xz)} home${builder.where ? ` from ${builder.where}` : ''} and verify its Skein-1024`;
+      await ctx.home.makeDir(dir);
+      ctx.arrivalDir = dir;
+      let shown = 0;
+      const line = `${wherePrefix(builder.where)}cat ${shellQuote(from.xz)} ${shellQuote(from.meta)} ${shellQuote(from.skein)} > ${shellQuote(dir)}/   # Skein-1024 of .xz + .meta computed on arrival, compared with .skein`;
+      const result = await ctx.home.inProcess(line, () => bringHome(builder, from, to, (received, total) => {
+        if (received - shown < 64 * 1024 * 1024 && received !== total) return;
+        shown = received;
+        task.output = `${formatBytes(received)} of ${formatBytes(total)} (${Math.floor((received / total) * 100)}%)`;
+      }));
+      if (result) {
+        task.output = `skein1024 ${result.digest.slice(0, 16)}… verified on arrival`;
+        ctx.summary.digest = { algorithm: 'skein1024', hex: result.digest };
       }
-      const { digest } = await checkExport(dir, d.potName, d.tag);
-      task.output = `skein1024 ${digest.slice(0, 16)}… verified`;
       // The .skein last: a reader that sees it finds the image complete.
-      for (const [from, to] of moves) renameSync(from, to);
-      rmSync(dir, { recursive: true, force: true });
-      ctx.stagingDir = undefined;
-      ctx.summary.digest = { algorithm: 'skein1024', hex: digest };
-      ctx.summary.artifacts = Object.fromEntries(
-        (['xz', 'meta', 'skein'] as const).map((k) => [k, { path: ctx.artifacts[k], size: statSync(ctx.artifacts[k]).size }]),
-      );
+      const moves: Array<[string, string]> = [[to.xz, ctx.artifacts.xz], [to.meta, ctx.artifacts.meta], [to.skein, ctx.artifacts.skein]];
+      for (const [a, b] of moves) {
+        await ctx.home.rename(a, b);
+        ctx.written.push(b);
+      }
+      await ctx.home.remove(dir);
+      ctx.arrivalDir = undefined;
+      if (result) {
+        ctx.summary.artifacts = Object.fromEntries((['xz', 'meta', 'skein'] as const).map((k) => [k, { path: ctx.artifacts[k], size: result.sizes[k] }]));
+      }
+    },
+    cleanup: async (ctx, { home, failed }) => {
+      const done: string[] = [];
+      if (ctx.arrivalDir) {
+        await home.remove(ctx.arrivalDir);
+        ctx.arrivalDir = undefined;
+        done.push('removed the partial arrival');
+      }
+      const removed = failed ? await removeWritten(ctx, home, [ctx.artifacts.xz, ctx.artifacts.meta, ctx.artifacts.skein]) : 0;
+      if (removed) done.push(`removed ${removed} unfinished artifact file(s)`);
+      return done.join(', ') || undefined;
     },
   };
 }

@@ -1,8 +1,11 @@
-// create and snapshot: the pot itself, built from the flavour chain.
+// create and snapshot: the pot itself, built from the flavour chain. The create
+// step owns the pot: its cleanup destroys it (unless --keep).
 import type { ListrTask } from 'listr2';
 import { potCreate } from '../pot/create.js';
+import { potDestroy } from '../pot/destroy.js';
+import { potExists } from '../pot/info.js';
 import { potSnapshot } from '../pot/snapshot.js';
-import type { BuildContext } from './context.js';
+import type { BuildContext, BuildStep } from './context.js';
 
 /** The project's update flavour for end-of-life builds (flavours/fbsd-update-eol.sh). */
 export const EOL_UPDATE_FLAVOUR = 'fbsd-update-eol';
@@ -22,7 +25,7 @@ export function flavourOrder(ctx: BuildContext): string[] {
   return [...beforeFlavours(ctx), ...ctx.definition.flavours.chain];
 }
 
-export function createTask(): ListrTask<BuildContext> {
+export function createTask(): BuildStep {
   return {
     title: 'create',
     task: async (ctx, task) => {
@@ -36,6 +39,22 @@ export function createTask(): ListrTask<BuildContext> {
         network: d.pot.network,
         flavours: flavourOrder(ctx),
       }, { onLine: (line) => { task.output = line; } });
+    },
+    cleanup: async (ctx, { builder }) => {
+      const d = ctx.definition;
+      if (!ctx.potCreated) return undefined;
+      if (ctx.options.keep) {
+        ctx.warnings.push(`kept the build pot ${d.potName}${builder.where ? ` on ${builder.where}` : ''} (--keep); remove it with: pot destroy -F -p ${d.potName}`);
+        return `kept ${d.potName}`;
+      }
+      if (await potExists(builder, d.potName)) {
+        await potDestroy(builder, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
+        return ctx.options.dryRun ? `would destroy ${d.potName}` : `destroyed ${d.potName}`;
+      }
+      // A create stopped half-way can leave a dataset without a configuration: `pot info`
+      // does not see it, but `pot destroy -F` removes it (and fails harmlessly when nothing is there).
+      const r = await potDestroy(builder, d.potName, true, { allowFailure: true });
+      return r.exitCode === 0 ? `destroyed the half-created ${d.potName}` : undefined;
     },
   };
 }

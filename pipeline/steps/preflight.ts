@@ -1,16 +1,19 @@
 // preflight: everything that would make the build fail late, checked first
 // and reported together, each problem with the command that fixes it. Every
-// probe is an external command through ctx.runner, so --dry-run shows them as
-// the plan and tests answer them with stand-ins on PATH.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+// probe goes through the builder host (local, SSH) or this machine's host, so
+// --dry-run shows them as the plan and tests answer them with stand-ins on PATH.
 import { dirname, join } from 'node:path';
 import type { ListrTask } from 'listr2';
 import { UserError, oneLine } from '../errors.js';
-import { potConfig, readPotConfig } from '../pot/config.js';
-import { potExists } from '../pot/info.js';
+import { answered } from '../builder/host.js';
+import { readPotConfig } from '../pot/config.js';
+import { POT } from '../pot/command.js';
+import { infoArgs } from '../pot/info.js';
 import { potList } from '../pot/ls.js';
-import { potTooOld, potVersion } from '../pot/version.js';
+import { potTooOld, readPotVersion } from '../pot/version.js';
+import { shellQuote } from '../runner/shell-quote.js';
 import type { ArtifactPaths, BuildContext } from './context.js';
+import { builderDirPrefix, flavourFiles } from './stage-flavours.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
 import { buildDate, newerMinor } from '../definition/lifecycle.js';
@@ -42,10 +45,10 @@ export function finalArtifactPaths(a: ArtifactPaths): string[] {
 }
 
 export async function runPreflight(ctx: BuildContext, say: (line: string) => void): Promise<void> {
-  const { definition: d, runner } = ctx;
-  const dry = ctx.options.dryRun;
+  const { definition: d, runner, home } = ctx;
   const problems: Problem[] = [];
   const add = (what: string, fix: string) => problems.push({ what, fix });
+  const on = runner.where ? ` on ${runner.where}` : '';
 
   // 0. The version agrees with the CHANGELOG, the flavour payload and (in a tag build) the git tag.
   //    A real build refuses a mismatch (exit 2); a dry run only warns, so any --tag can be previewed.
@@ -57,7 +60,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       ...(d.versionSource ? { versionSource: d.versionSource } : {}),
     });
   } catch (error) {
-    if (!dry) throw error;
+    if (!ctx.options.dryRun) throw error;
     ctx.warnings.push(oneLine(error));
     say(`warning: ${oneLine(error)}`);
   }
@@ -76,13 +79,15 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     if (newer && life.status !== 'end-of-life') say(`note: FreeBSD ${newer} is out; a Nomad client on ${d.freebsd.major}.x runs it (freebsd.releases)`);
   }
 
+  // Verdicts come only from real answers: the plan records each probe but knows none of them.
+
   // 1. The host: FreeBSD, the image's architecture, a kernel at least as new as the jail's release.
   const uname = await runner.run('uname', ['-s', '-r', '-m', '-p'], { allowFailure: true });
   const host = parseUname(uname.stdout);
-  if (!dry) {
+  if (answered(uname)) {
     if (host.system !== 'FreeBSD') {
       throw new UserError(
-        `this host runs ${host.system || 'an unknown system'}, not FreeBSD: pot builds need a FreeBSD builder (prepare one with scripts/prepare-builder.sh); run with --dry-run to see the plan here`,
+        `${runner.where ? `the builder ${runner.where}` : 'this host'} runs ${host.system || 'an unknown system'}, not FreeBSD: pot builds need a FreeBSD builder (prepare one with scripts/prepare-builder.sh); run with --dry-run to see the plan here`,
       );
     }
     if (host.machine !== d.freebsd.arch) {
@@ -99,35 +104,34 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
 
   // 2. root
   const id = await runner.run('id', ['-u'], { allowFailure: true });
-  if (!dry && id.stdout.trim() !== '0') add('not running as root', 'run it as root: sudo npm run build-image (or doas)');
+  if (answered(id) && id.stdout.trim() !== '0') add(`not running as root${on}`, runner.where ? 'connect as root: --builder ssh://root@HOST' : 'run it as root: sudo npm run build-image (or doas)');
 
   // 3. pot installed and initialised, with room in its ZFS root.
-  const version = await potVersion(runner);
-  if (!dry && !version) {
+  const version = await readPotVersion(runner);
+  if (version.known && !version.value) {
     add('pot is not installed', 'pkg install pot && pot init (or run scripts/prepare-builder.sh)');
   } else {
-    if (version) {
-      ctx.summary.potVersion = version;
-      say(`pot ${version}`);
-      const tooOld = potTooOld(version);
-      if (!dry && tooOld) add(tooOld, 'pkg upgrade pot');
+    if (version.value) {
+      ctx.summary.potVersion = version.value;
+      say(`pot ${version.value}`);
+      const tooOld = potTooOld(version.value);
+      if (tooOld) add(tooOld, 'pkg upgrade pot');
     }
     // pot refuses every sub-command while its group is missing (common.sh _conf_check).
     const group = await runner.run('getent', ['group', 'pot'], { allowFailure: true });
-    if (!dry && group.exitCode !== 0) add("the group 'pot' is missing (pot refuses to run without it)", 'pw groupadd pot');
-    const config = dry ? {} : await readPotConfig(runner, 'zfs_root');
-    const zfsRoot = dry ? '"$(pot config -q -g zfs_root)"' : config.value;
-    if (dry) {
-      await potConfig(runner, 'zfs_root');
-      ctx.note(`zfs list -H -p -o name,avail ${zfsRoot}`);
-    } else if (config.failure) {
+    if (answered(group) && group.exitCode !== 0) add("the group 'pot' is missing (pot refuses to run without it)", 'pw groupadd pot');
+    const config = await readPotConfig(runner, 'zfs_root');
+    const zfsRoot = config.planned ? "<zfs_root>" : config.value;
+    if (config.failure) {
       add(`pot is not initialised (pot config: ${config.failure})`, 'pot init (set POT_ZFS_ROOT and POT_FS_ROOT in /usr/local/etc/pot/pot.conf first if the defaults do not fit)');
     } else if (!zfsRoot) {
       add('pot has no ZFS root configured', 'set POT_ZFS_ROOT in /usr/local/etc/pot/pot.conf, then pot init');
     } else {
       const zfs = await runner.run('zfs', ['list', '-H', '-p', '-o', 'name,avail', zfsRoot], { allowFailure: true });
       const avail = zfs.exitCode === 0 ? parseZfsAvail(zfs.stdout) : undefined;
-      if (avail === undefined) {
+      if (!answered(zfs)) {
+        // nothing known
+      } else if (avail === undefined) {
         add(`pot is not initialised (no ZFS dataset ${zfsRoot})`, 'pot init');
       } else if (avail < MIN_POT_ROOT_BYTES) {
         add(`only ${formatBytes(avail)} free in ${zfsRoot}, the build needs ${formatBytes(MIN_POT_ROOT_BYTES)}`,
@@ -138,19 +142,24 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
     // 4. No pot of the same name left over, nor a smoke-test clone of one (a clone pins its
     //    origin's snapshot: `pot destroy` of the origin fails while the clone exists).
     const clones = (await potList(runner, { allowFailure: true })).filter((n) => n.startsWith(`${d.potName}-smoke-`));
-    if (!dry && clones.length) {
-      add(`smoke-test clone${clones.length > 1 ? 's' : ''} ${clones.join(', ')} left over from an earlier build`, clones.map((c) => `pot destroy -F -p ${c}`).join('; '));
+    if (clones.length) {
+      add(`smoke-test clone${clones.length > 1 ? 's' : ''} ${clones.join(', ')} left over from an earlier build${on}`, clones.map((c) => `pot destroy -F -p ${c}`).join('; '));
     }
-    if (!dry && (await potExists(runner, d.potName))) {
-      add(`a pot named ${d.potName} is left over from an earlier build`, `pot destroy -F -p ${d.potName}`);
-    } else if (dry) {
-      await potExists(runner, d.potName);
+    const info = await runner.run(POT, infoArgs(d.potName), { allowFailure: true });
+    if (answered(info) && info.exitCode === 0) {
+      add(`a pot named ${d.potName} is left over from an earlier build${on}`, `pot destroy -F -p ${d.potName}`);
     }
+  }
+
+  // 4b. The temporary folders of an earlier build of this pot that could not clean up (a dropped connection, a reboot).
+  const leftovers = await runner.listTemp(builderDirPrefix(d.potName));
+  if (leftovers.length) {
+    add(`temporary folder${leftovers.length > 1 ? 's' : ''} ${leftovers.join(', ')} left over from an earlier build${on}`, `rm -rf ${leftovers.map(shellQuote).join(' ')}`);
   }
 
   // 5. The release known to pot (it checks -b against freebsd-release-manifests).
   const manifests = await runner.run('pkg', ['info', '-l', 'freebsd-release-manifests'], { allowFailure: true });
-  if (!dry) {
+  if (answered(manifests)) {
     if (manifests.exitCode !== 0) {
       add('freebsd-release-manifests is not installed (pot checks releases against it)', 'pkg install freebsd-release-manifests');
     } else if (!knownReleases(manifests.stdout, host.machine, host.processor).includes(d.freebsd.potRelease)) {
@@ -170,83 +179,65 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
   // 5c. DNS inside the jail: with a bridge network the jail gets the host's resolv.conf, where
   //     127.0.0.1 is the jail's own loopback, so pkg cannot resolve anything in it.
   if (d.pot.network !== 'inherit') {
-    if (dry) ctx.note('grep ^nameserver /etc/resolv.conf   # a resolver the jail can reach (not 127.0.0.1/::1)');
-    else {
-      let text = '';
-      try {
-        text = readFileSync(onHost('/etc/resolv.conf'), 'utf8');
-      } catch {
-        text = '';
-      }
-      const problem = resolvConfProblem(text);
+    const resolv = await runner.run('cat', [onHost('/etc/resolv.conf')], { allowFailure: true, purpose: 'look for a resolver the jail can reach (not 127.0.0.1/::1)' });
+    if (answered(resolv)) {
+      const problem = resolvConfProblem(resolv.exitCode === 0 ? resolv.stdout : '');
       if (problem) add(problem.what, problem.fix);
     }
   }
 
   // 6. Stock flavours our chain starts with (pot ships fbsd-update in its flavour folder).
   for (const stock of beforeFlavours(ctx)) {
-    if (existsSync(join(d.flavours.source, `${stock}.sh`)) || existsSync(join(d.flavours.source, stock))) continue; // ours: staged with the chain
+    if (flavourFiles(d.flavours.source, stock).length) continue; // ours: staged with the chain
     const path = join(d.flavours.installDir, stock);
-    if (dry) ctx.note(`test -e ${path} -o -e ${path}.sh`);
-    else if (!existsSync(path) && !existsSync(`${path}.sh`)) {
-      add(`the stock flavour ${stock} is missing from ${d.flavours.installDir}`, 'pkg install -f pot (it ships fbsd-update)');
+    const found = await runner.run('test', ['-e', path, '-o', '-e', `${path}.sh`], { allowFailure: true });
+    if (answered(found) && found.exitCode !== 0) {
+      add(`the stock flavour ${stock} is missing from ${d.flavours.installDir}${on}`, 'pkg install -f pot (it ships fbsd-update)');
     }
   }
 
   // 6b. pot's public-bridge network (vnet) needs a kernel with VIMAGE.
   if (d.pot.network === 'public-bridge') {
     const vimage = await runner.run('sysctl', ['-n', 'kern.features.vimage'], { allowFailure: true });
-    if (!dry && vimage.stdout.trim() !== '1') {
+    if (answered(vimage) && vimage.stdout.trim() !== '1') {
       add('the kernel has no VIMAGE (kern.features.vimage), which the public-bridge network needs',
         'boot a GENERIC kernel (it has VIMAGE since FreeBSD 12.0), or pass --network inherit');
     }
   }
 
-  // 7. The output folder: writable, with room, no artifacts of this tag already there.
+  // 7. The output folder on this machine: writable, with room, no artifacts of this tag already there.
   const out = d.export.output;
-  if (dry) {
-    ctx.note(`mkdir -p ${out}`);
-    await runner.run('df', ['-P', '-k', out], { allowFailure: true });
-  } else {
-    let writable = true;
-    try {
-      mkdirSync(out, { recursive: true });
-      accessSync(out, constants.W_OK);
-    } catch {
-      writable = false;
-      add(`the output folder ${out} is not writable`, `pass --output DIR, or chmod u+w ${out}`);
+  let writable = true;
+  try {
+    await home.makeDir(out);
+    writable = await home.writable(out);
+  } catch {
+    writable = false;
+  }
+  if (!writable) add(`the output folder ${out} is not writable`, `pass --output DIR, or chmod u+w ${out}`);
+  else {
+    const df = await home.run('df', ['-P', '-k', out], { allowFailure: true });
+    const avail = df.exitCode === 0 ? parseDfAvail(df.stdout) : undefined;
+    if (avail !== undefined && avail < MIN_OUTPUT_BYTES) {
+      add(`only ${formatBytes(avail)} free in ${out}, the image needs ${formatBytes(MIN_OUTPUT_BYTES)}`, `free space there or pass --output DIR`);
     }
-    if (writable) {
-      const df = await runner.run('df', ['-P', '-k', out], { allowFailure: true });
-      const avail = df.exitCode === 0 ? parseDfAvail(df.stdout) : undefined;
-      if (avail !== undefined && avail < MIN_OUTPUT_BYTES) {
-        add(`only ${formatBytes(avail)} free in ${out}, the image needs ${formatBytes(MIN_OUTPUT_BYTES)}`, `free space there or pass --output DIR`);
-      }
-    }
-    const existing = finalArtifactPaths(ctx.artifacts).filter((p) => existsSync(p));
-    if (existing.length) {
-      add(`${existing[0]} already exists from an earlier build of ${d.tag}`,
-        `rm -f ${ctx.artifacts.xz}* or bump the version (image/image.yaml's version and a CHANGELOG entry)`);
-    }
+  }
+  const existing: string[] = [];
+  for (const p of finalArtifactPaths(ctx.artifacts)) if (await home.exists(p)) existing.push(p);
+  if (existing.length) {
+    add(`${existing[0]} already exists from an earlier build of ${d.tag}`,
+      `rm -f ${ctx.artifacts.xz}* or bump the version (image/image.yaml's version and a CHANGELOG entry)`);
   }
 
-  // 8. The signing key, when one is configured: readable, and able to sign (the sign step's own check,
-  //    so a wrong passphrase or a mismatched public key fails now, not after the long build).
-  let keyReadable = true;
-  if (d.sign.key) {
-    if (dry) ctx.note(`test -r ${d.sign.key}`);
-    else {
-      try {
-        accessSync(d.sign.key, constants.R_OK);
-      } catch {
-        keyReadable = false;
-        add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --secret-key (make one with: pot-image keygen --public-key K.pub --secret-key K.sec)');
-      }
-    }
-  }
-  if (keyReadable) {
+  // 8. The signing key, on this machine, when one is configured: readable, and able to sign (the sign
+  //    step's own check, so a wrong passphrase or a mismatched public key fails now, not after the long build).
+  const readable = d.sign.key ? await home.run('test', ['-r', d.sign.key], { allowFailure: true }) : undefined;
+  if (readable && answered(readable) && readable.exitCode !== 0) {
+    add(`the signing key ${d.sign.key} is not readable`, 'check sign.key / --secret-key (make one with: pot-image keygen --public-key K.pub --secret-key K.sec)');
+  } else {
     try {
-      await checkSigningSetup(ctx);
+      if (d.sign.key) await home.inProcess(`# check that ${shellQuote(d.sign.key)} can sign (passphrase, public key)`, () => checkSigningSetup(ctx));
+      else await checkSigningSetup(ctx);
     } catch (error) {
       add(oneLine(error), ''); // its message already says what to do
     }
@@ -254,7 +245,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
 
   if (problems.length) {
     const list = problems.map((p, i) => `(${i + 1}) ${p.what}${p.fix ? `: ${p.fix}` : ''}`).join('; ');
-    throw new UserError(`${problems.length} problem${problems.length > 1 ? 's' : ''} on this builder: ${list}`);
+    throw new UserError(`${problems.length} problem${problems.length > 1 ? 's' : ''} ${runner.where ? `on the builder ${runner.where}` : 'on this builder'}: ${list}`);
   }
 }
 

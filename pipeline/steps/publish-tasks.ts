@@ -1,6 +1,6 @@
 // publish: the build's last steps. Put the signed image into the repository named by
 // publish.to (folder or WebDAV), then run the consumer's check from publish.public_url
-// (default: the target). In --dry-run both describe themselves as pot-image commands.
+// (default: the target). Both run on this machine and describe themselves as pot-image commands (the plan).
 import type { ListrTask } from 'listr2';
 import { dirname } from 'node:path';
 import { parseUrl } from '../input/urls.js';
@@ -62,12 +62,10 @@ export function publishTasks(): ListrTask<BuildContext>[] {
       skip: skipReason,
       task: async (ctx, task) => {
         const d = ctx.definition;
-        ctx.note(publishCommand(ctx));
-        if (ctx.options.dryRun) return;
         // Before the upload: the public URL must not carry credentials (it is printed).
         if (d.publish.publicUrl) parseUrl(d.publish.publicUrl, 'publish.public_url', { schemes: ['http', 'https', 'file'] });
         const progress = new Map<string, ProgressLine>();
-        const result = await publishImage({
+        const result = await ctx.home.inProcess(publishCommand(ctx), () => publishImage({
           from: dirname(ctx.artifacts.xz),
           pot: d.potName,
           tag: d.tag,
@@ -79,7 +77,8 @@ export function publishTasks(): ListrTask<BuildContext>[] {
             if (!progress.has(file)) progress.set(file, taskProgress(task, `upload ${file}`));
             progress.get(file)!.update(sent, total);
           },
-        });
+        }));
+        if (!result) return;
         ctx.summary.publish = {
           to: result.location,
           outcome: result.outcome,
@@ -97,23 +96,24 @@ export function publishTasks(): ListrTask<BuildContext>[] {
       skip: skipReason,
       task: async (ctx, task) => {
         const d = ctx.definition;
-        ctx.note(verifyCommand(ctx));
-        if (ctx.options.dryRun) return;
-        const key = await checkingKey(ctx);
-        const verified = await verifyPublished({
-          pot: d.potName,
-          tag: d.tag,
-          to: d.publish.to!,
-          publicUrl: d.publish.publicUrl,
-          publicKey: key.file,
-          publicKeyObject: key.key,
-          publicKeyName: key.name,
-          log: (line) => { task.output = line; },
-          onProgress: (() => {
-            const progress = taskProgress(task, `check ${d.potName}_${d.tag}.xz`);
-            return (received: number, total: number | undefined) => progress.update(received, total);
-          })(),
+        const verified = await ctx.home.inProcess(verifyCommand(ctx), async () => {
+          const key = await checkingKey(ctx);
+          return verifyPublished({
+            pot: d.potName,
+            tag: d.tag,
+            to: d.publish.to!,
+            publicUrl: d.publish.publicUrl,
+            publicKey: key.file,
+            publicKeyObject: key.key,
+            publicKeyName: key.name,
+            log: (line) => { task.output = line; },
+            onProgress: (() => {
+              const progress = taskProgress(task, `check ${d.potName}_${d.tag}.xz`);
+              return (received: number, total: number | undefined) => progress.update(received, total);
+            })(),
+          });
         });
+        if (!verified) return;
         if (verified.signature !== 'verified') {
           ctx.warnings.push(`the published image's signature was not checked from ${verified.shown}: the image is unsigned or no public key is configured (sign.public_key)`);
         }

@@ -1,22 +1,23 @@
 // The build: the listr2 task list in its fixed order, cleanup that always
 // runs, signal handling, the plan (--dry-run) and the --json summary.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTask } from 'listr2';
+import type { BuilderHost } from '../builder/host.js';
+import { InterruptibleHost } from '../builder/interruptible-host.js';
+import { LocalHost } from '../builder/local-host.js';
+import { PlanBook, PlanHost, type PlanStep } from '../builder/plan-host.js';
+import { SshHost } from '../builder/ssh-host.js';
 import { UserError, oneLine } from '../errors.js';
 import type { Lifecycle } from '../definition/lifecycle.js';
 import type { ImageDefinition } from '../definition/types.js';
 import { ExecaRunner } from '../runner/execa-runner.js';
-import { InterruptibleRunner } from '../runner/interruptible-runner.js';
-import { PlanRunner, type PlanStep } from '../runner/plan-runner.js';
 import { secretsFromEnv } from '../runner/secrets.js';
-import type { CommandRunner } from '../runner/types.js';
 import { InputsUnchanged, acceptanceTasks, reuseCheckTask } from './acceptance-tasks.js';
 import { checkTask } from './check-step.js';
-import { cleanupTask } from './cleanup.js';
-import { artifactPaths, type BuildContext, type BuildOptions } from './context.js';
+import { artifactPaths, type BuildContext, type BuildOptions, type BuildStep } from './context.js';
 import { exportTask } from './export-step.js';
 import { createTask, snapshotTask } from './pot-steps.js';
-import { ReleaseSkipped, finalArtifactPaths, preflightTask } from './preflight.js';
+import { ReleaseSkipped, preflightTask } from './preflight.js';
 import { publishTasks } from './publish-tasks.js';
 import { preseedTask } from './release-checks.js';
 import { signTasks } from './sign-tasks.js';
@@ -26,14 +27,14 @@ export interface BuildIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
-  /** Replace the runner (tests; later a remote builder). Default: ExecaRunner logging to the build log. */
-  runner?: CommandRunner;
+  /** Replace the builder host (tests). Default: this machine, an SSH builder (definition.builder) or the plan. */
+  host?: BuilderHost;
   /** The release's lifecycle verdict (admitReleases); preflight shows it and warns near the end. */
   lifecycle?: Lifecycle;
 }
 
-/** The build's steps in their fixed order; the three seams belong to other issues. */
-export function buildTasks(): ListrTask<BuildContext>[] {
+/** The build's steps in their fixed order. */
+export function buildTasks(): BuildStep[] {
   return [
     preflightTask(),
     reuseCheckTask(),
@@ -54,13 +55,14 @@ function stepName(title: string | undefined): string {
   return (title ?? 'step').split(/[:(]/)[0]!.trim();
 }
 
-/** Time each step, refuse to start one after Ctrl-C, and name the step in its error. */
-function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<BuildContext> {
+/** Time each step, refuse to start one after Ctrl-C, name the step in its error, and note that it started (for its cleanup). */
+function instrument(t: BuildStep, started: BuildStep[], alwaysRuns = false): ListrTask<BuildContext> {
   const title = typeof t.title === 'string' ? t.title : 'step';
   const name = stepName(title);
   const skip = t.skip;
+  const { cleanup: _cleanup, ...listrTask } = t;
   return {
-    ...t,
+    ...listrTask,
     // The plan lists a skipped step with its reason (a plan shows what would not run too).
     ...(skip === undefined ? {} : {
       skip: async (ctx: BuildContext) => {
@@ -72,7 +74,8 @@ function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<B
     task: async (ctx, task) => {
       ctx.planStep?.(title);
       if (ctx.interrupted && !alwaysRuns) throw new UserError(`interrupted by ${ctx.interrupted} before ${name}`, 130);
-      const started = Date.now();
+      started.push(t);
+      const startedAt = Date.now();
       try {
         // A dry run renders no task list (nothing may read as done): what a step says goes to stderr as lines.
         const target = ctx.options.dryRun
@@ -87,11 +90,12 @@ function instrument(t: ListrTask<BuildContext>, alwaysRuns = false): ListrTask<B
       } catch (error) {
         ctx.failedStep ??= name;
         const code = ctx.interrupted ? 130 : error instanceof UserError ? error.exitCode : 1;
-        const text = ctx.interrupted ? `interrupted by ${ctx.interrupted}` : oneLine(error);
+        const where = ctx.runner.where && !/builder /.test(oneLine(error)) && name !== 'sign' && name !== 'publish' && name !== 'verify' ? ` (on ${ctx.runner.where})` : '';
+        const text = ctx.interrupted ? `interrupted by ${ctx.interrupted}` : `${oneLine(error)}${where}`;
         throw new UserError(`${name} failed: ${text}`, code, { cause: error });
       } finally {
         // Keyed by the full title: several tasks of one step (e.g. "Acceptance: ...") stay apart.
-        ctx.durations[title] = (ctx.durations[title] ?? 0) + Date.now() - started;
+        ctx.durations[title] = (ctx.durations[title] ?? 0) + Date.now() - startedAt;
       }
     },
   };
@@ -143,6 +147,49 @@ function unchangedStop(error: unknown): InputsUnchanged | undefined {
   return undefined;
 }
 
+/** The steps' cleanups, in reverse order of their start; each runs whatever the others did. */
+function cleanupTask(started: BuildStep[], failed: () => boolean, builder: BuilderHost, home: BuilderHost): BuildStep {
+  return {
+    title: 'cleanup',
+    task: async (ctx, task) => {
+      const done: string[] = [];
+      const problems: string[] = [];
+      for (const step of [...started].reverse()) {
+        if (!step.cleanup) continue;
+        try {
+          const what = await step.cleanup(ctx, { failed: failed(), builder, home });
+          if (what) done.push(what);
+        } catch (error) {
+          problems.push(oneLine(error));
+        }
+      }
+      task.output = done.join(', ') || 'nothing to clean up';
+      if (problems.length) throw new UserError(problems.join('; '));
+    },
+  };
+}
+
+/** The hosts of a build: the builder and this machine, real or planned. */
+async function hostsFor(definition: ImageDefinition, options: BuildOptions, io: BuildIo, secrets: string[], logFile: () => string): Promise<{ builder: BuilderHost; home: BuilderHost; book?: PlanBook; local?: ExecaRunner }> {
+  if (options.dryRun && !io.host) {
+    const book = new PlanBook(secrets);
+    const where = definition.builder?.where ?? '';
+    return { book, home: new PlanHost(book), builder: where ? new PlanHost(book, where) : new PlanHost(book, '', 'run on the builder (this host) as root') };
+  }
+  const local = new ExecaRunner({ logFile: logFile(), secrets, verbose: options.verbose });
+  const home = new LocalHost(local);
+  if (io.host) return { builder: io.host, home, local };
+  if (!definition.builder) return { builder: home, home, local };
+  const ssh = new SshHost({ target: definition.builder, runner: local, configFile: io.env.POT_IMAGE_SSH_CONFIG || undefined });
+  try {
+    await ssh.connect();
+  } catch (error) {
+    await ssh.close();
+    throw error;
+  }
+  return { builder: ssh, home, local };
+}
+
 /** The ReleaseSkipped stop, wherever instrument() wrapped it. */
 function skippedStop(error: unknown): ReleaseSkipped | undefined {
   for (let e = error; e instanceof Error; e = e.cause) if (e instanceof ReleaseSkipped) return e;
@@ -152,36 +199,35 @@ function skippedStop(error: unknown): ReleaseSkipped | undefined {
 export async function runBuild(definition: ImageDefinition, options: BuildOptions, io: BuildIo): Promise<BuildResult> {
   const artifacts = artifactPaths(definition.export.output, definition.potName, definition.tag);
   const secrets = secretsFromEnv(io.env);
-  let base: CommandRunner;
-  let plan: PlanRunner | undefined;
-  if (io.runner) base = io.runner;
-  else if (options.dryRun) base = plan = new PlanRunner(secrets);
-  else {
+  const logFile = () => {
     try {
       mkdirSync(definition.export.output, { recursive: true });
-      writeFileSync(artifacts.buildLog, `# pot-image build ${definition.potName} ${definition.tag} started ${new Date().toISOString()}\n`);
+      writeFileSync(artifacts.buildLog, `# pot-image build ${definition.potName} ${definition.tag}${definition.builder ? ` on ${definition.builder.where}` : ''} started ${new Date().toISOString()}\n`);
     } catch (error) {
       throw new UserError(`cannot write the build log in ${definition.export.output} (${oneLine(error)}); pass --output DIR`);
     }
-    base = new ExecaRunner({ logFile: artifacts.buildLog, secrets, verbose: options.verbose });
-  }
-  const runner = new InterruptibleRunner(base);
+    return artifacts.buildLog;
+  };
+  const { builder: baseBuilder, home: baseHome, book, local } = await hostsFor(definition, options, io, secrets, logFile);
+  const runner = new InterruptibleHost(baseBuilder);
+  const home = baseHome === baseBuilder ? runner : new InterruptibleHost(baseHome);
   const ctx: BuildContext = {
     definition,
     options,
     runner,
+    home,
     artifacts,
     note(line: string) {
-      if (plan) plan.record(line);
-      else if (base instanceof ExecaRunner) base.log(`\n$ ${line}   # in-process\n`);
+      if (book) book.record(line);
+      else local?.log(`\n$ ${line}   # in-process\n`);
     },
     warnings: [],
-    ...(plan ? { planStep: (title: string, skipped?: string) => (skipped === undefined ? plan!.step(title) : plan!.skipped(title, skipped)) } : {}),
+    ...(book ? { planStep: (title: string, skipped?: string) => (skipped === undefined ? book.step(title) : book.skipped(title, skipped)) } : {}),
     potCreated: false,
     summary: {},
     durations: {},
+    written: [],
     lifecycle: io.lifecycle,
-    preexisting: options.dryRun ? [] : [...finalArtifactPaths(artifacts), artifacts.packages, artifacts.summary].filter((p) => existsSync(p)),
   };
 
   // Ctrl-C / SIGTERM: stop the running command, let the task fail, run cleanup. A second signal exits at
@@ -191,48 +237,51 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
   const onSignal = (signal: NodeJS.Signals) => {
     if (ctx.interrupted) {
       if (Date.now() - firstSignalAt < 2000) return;
-      io.stderr.write(`pot-image: ${signal} again, exiting without cleanup; remove the pot with: pot destroy -F -p ${definition.potName}\n`);
+      io.stderr.write(`pot-image: ${signal} again, exiting without cleanup; remove the pot with: pot destroy -F -p ${definition.potName}${definition.builder ? ` (on ${definition.builder.where})` : ''}\n`);
       process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
     ctx.interrupted = signal;
     firstSignalAt = Date.now();
     runner.interrupt(signal);
+    if (home instanceof InterruptibleHost && home !== runner) home.interrupt(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const toStderr = options.json || options.dryRun;
   const lopts = listrOptions(io, toStderr, options.verbose, options.dryRun);
+  const started: BuildStep[] = [];
   let error: unknown;
   try {
-    await new Listr<BuildContext>(buildTasks().map((t) => instrument(t)), { ...lopts, ctx }).run();
+    await new Listr<BuildContext>(buildTasks().map((t) => instrument(t, started)), { ...lopts, ctx }).run();
   } catch (e) {
     error = e;
   }
   let cleanupError: string | undefined;
   try {
-    await new Listr<BuildContext>([instrument(cleanupTask(base, () => error !== undefined), true)], { ...lopts, ctx }).run();
+    await new Listr<BuildContext>([instrument(cleanupTask(started, () => error !== undefined, baseBuilder, baseHome), [], true)], { ...lopts, ctx }).run();
   } catch (e) {
     // A failed cleanup must be reported, but never hides the build's own error.
     cleanupError = oneLine(e);
-    ctx.warnings.push(`${cleanupError}; remove what is left by hand: pot destroy -F -p ${definition.potName}`);
+    ctx.warnings.push(`${cleanupError}; remove what is left by hand${definition.builder ? ` on ${definition.builder.where}` : ''}: pot destroy -F -p ${definition.potName}${ctx.builderDir ? `; rm -rf ${ctx.builderDir}` : ''} (the next build's preflight names what is left)`);
     error ??= e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await baseBuilder.close();
   }
 
   let code = 0;
   let message: string | undefined;
   const skip = skippedStop(error);
   if (skip && !cleanupError) {
-    if (base instanceof ExecaRunner) base.log(`\n# skipped: ${skip.message}\n`);
-    return { code: 0, ctx, plan: plan?.lines, skipped: skip.message };
+    local?.log(`\n# skipped: ${skip.message}\n`);
+    return { code: 0, ctx, plan: book?.lines, planSteps: book?.steps, skipped: skip.message };
   }
   const stop = unchangedStop(error);
   if (stop && !cleanupError) {
-    if (base instanceof ExecaRunner) base.log(`\n# nothing built: ${stop.message}\n`);
-    return { code: 0, ctx, plan: plan?.lines, planSteps: plan?.steps, unchanged: stop.message };
+    local?.log(`\n# nothing built: ${stop.message}\n`);
+    return { code: 0, ctx, plan: book?.lines, planSteps: book?.steps, unchanged: stop.message };
   }
   if (error !== undefined) {
     code = ctx.interrupted ? (ctx.interrupted === 'SIGTERM' ? 143 : 130) : error instanceof UserError ? error.exitCode : 1;
@@ -241,8 +290,8 @@ export async function runBuild(definition: ImageDefinition, options: BuildOption
         cleanupError ? `cleanup failed too (${cleanupError})` : ctx.options.keep ? 'the pot was kept (--keep)' : 'the build pot was destroyed'} and no artifact was written`
       : oneLine(error);
   }
-  if (base instanceof ExecaRunner) base.log(`\n# build ${message ? `failed: ${message}` : 'succeeded'}\n`);
-  return { code, ctx, plan: plan?.lines, planSteps: plan?.steps, error: message };
+  local?.log(`\n# build ${message ? `failed: ${message}` : 'succeeded'}\n`);
+  return { code, ctx, plan: book?.lines, planSteps: book?.steps, error: message };
 }
 
 /** The --json summary. */

@@ -2,8 +2,6 @@
 // with the configured signify key (in-process: the secret key is never handed
 // to `pot export -S`), then re-check the output folder the way a client will.
 // No key: a loud warning (or a failure with --require-signature).
-import type { ListrTask } from 'listr2';
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PASSPHRASE_ENV } from '../artifacts/passphrase.js';
 import {
@@ -13,7 +11,7 @@ import {
 import { verifyImage } from '../artifacts/verify.js';
 import { UserError } from '../errors.js';
 import { shellQuote } from '../runner/shell-quote.js';
-import type { BuildContext } from './context.js';
+import { removeWritten, type BuildContext, type BuildStep } from './context.js';
 
 export const UNSIGNED_WARNING = 'the image is UNSIGNED (no sign.key in the image definition and no --secret-key): '
   + 'Nomad clients with POT_DEFAULT_SIGNATURE_PUBKEY set will refuse to import it; '
@@ -48,7 +46,7 @@ async function checkingKey(ctx: BuildContext, secret: SecretKey): Promise<{ key:
 /**
  * For preflight: fail before the long build if signing is bound to fail at its end
  * (no key with --require-signature, unreadable or corrupt key, missing or wrong
- * passphrase, a public key that is not the pair). Does nothing in --dry-run.
+ * passphrase, a public key that is not the pair).
  */
 export async function checkSigningSetup(ctx: BuildContext): Promise<void> {
   const keyFile = ctx.definition.sign.key;
@@ -58,7 +56,6 @@ export async function checkSigningSetup(ctx: BuildContext): Promise<void> {
     }
     return;
   }
-  if (ctx.options.dryRun) return;
   const { secret } = await loadSigningKey(keyFile);
   await checkingKey(ctx, secret);
 }
@@ -66,37 +63,28 @@ export async function checkSigningSetup(ctx: BuildContext): Promise<void> {
 function verifyCommand(ctx: BuildContext): string {
   const d = ctx.definition;
   const key = d.sign.publicKey ? ` --public-key ${shellQuote(d.sign.publicKey)}` : '';
-  return `pot-image verify --public-url ${shellQuote(dirname(ctx.artifacts.xz))} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}`;
+  const derived = d.sign.key && !d.sign.publicKey ? `   # signature checked with the public half of ${d.sign.key}` : '';
+  return `pot-image verify --public-url ${shellQuote(dirname(ctx.artifacts.xz))} --pot ${shellQuote(d.potName)} --tag ${shellQuote(d.tag)}${key}${derived}`;
 }
 
-async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => void): Promise<void> {
+/** Sign the .xz.skein on this machine: the secret key and its passphrase never reach the builder. */
+async function sign(ctx: BuildContext, keyFile: string): Promise<string> {
+  const { secret, comment } = await loadSigningKey(keyFile);
+  await checkingKey(ctx, secret);
+  const skein = await ctx.home.readFile(ctx.artifacts.skein);
+  if (!skein) throw new UserError(`${ctx.artifacts.skein} is gone; build again`);
+  await writeFileAtomic(ctx.artifacts.sig, signBytes(secret, skein, signatureComment(keyFile, comment)));
+  return Buffer.from(secret.keynum).toString('hex');
+}
+
+/** Check the output folder exactly as a client checks the published copy. */
+async function verifyOutput(ctx: BuildContext): Promise<string> {
   const d = ctx.definition;
-  const keyFile = d.sign.key;
-  if (!keyFile) {
-    if (ctx.options.requireSignature) {
-      throw new UserError(NO_KEY_BUT_REQUIRED);
-    }
-    ctx.warnings.push(UNSIGNED_WARNING);
-    setOutput('UNSIGNED image (no signing key)');
-  }
-  if (ctx.options.dryRun) {
-    if (keyFile) ctx.note(`pot-image sign --secret-key ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
-    ctx.note(verifyCommand(ctx) + (keyFile && !d.sign.publicKey ? `   # signature checked with the public half of ${keyFile}` : ''));
-    return;
-  }
-
   let checking: { key: PublicKey; name: string } | undefined;
-  if (keyFile) {
-    const { secret, comment } = await loadSigningKey(keyFile);
+  if (d.sign.key) {
+    const { secret } = await loadSigningKey(d.sign.key);
     checking = await checkingKey(ctx, secret);
-    ctx.note(`pot-image sign --secret-key ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`);
-    const skein = await readFile(ctx.artifacts.skein);
-    await writeFileAtomic(ctx.artifacts.sig, signBytes(secret, skein, signatureComment(keyFile, comment)));
-    setOutput(`signed with key ${Buffer.from(secret.keynum).toString('hex')}`);
   }
-
-  // Check the output folder exactly as a client checks the published copy.
-  ctx.note(verifyCommand(ctx));
   const result = await verifyImage({
     baseUrl: dirname(ctx.artifacts.xz),
     pot: d.potName,
@@ -104,18 +92,38 @@ async function signAndVerify(ctx: BuildContext, setOutput: (line: string) => voi
     ...(checking ? { publicKey: checking.key, publicKeyName: checking.name } : {}),
   });
   if (!result.ok) throw new UserError(`the output folder does not pass verify: ${result.failure!.message}`);
-  setOutput(checking ? `signed and verified (key ${Buffer.from(checking.key.keynum).toString('hex')})` : 'digest verified; UNSIGNED');
   ctx.summary.signature = checking
     ? { signed: true, file: ctx.artifacts.sig, keynum: Buffer.from(checking.key.keynum).toString('hex'), verifiedWith: checking.name }
     : { signed: false };
+  return checking ? `signed and verified (key ${Buffer.from(checking.key.keynum).toString('hex')})` : 'digest verified; UNSIGNED';
 }
 
-export function signTasks(): ListrTask<BuildContext>[] {
-  return [{
-    title: 'sign: sign the .xz.skein and verify the output folder',
-    task: async (ctx, task) => {
-      if (!ctx.definition.sign.key) task.title = 'sign: no key, the image stays UNSIGNED; verify the output folder';
-      await signAndVerify(ctx, (line) => { task.output = line; });
+/** Why the sign step does not run: no key (a loud warning; preflight already refused it under --require-signature). */
+function noKey(ctx: BuildContext): string | false {
+  if (ctx.definition.sign.key) return false;
+  ctx.warnings.push(UNSIGNED_WARNING);
+  return 'sign: no key, the image stays UNSIGNED';
+}
+
+export function signTasks(): BuildStep[] {
+  return [
+    {
+      title: 'sign: sign the .xz.skein on this machine',
+      skip: (ctx) => noKey(ctx),
+      task: async (ctx, task) => {
+        const keyFile = ctx.definition.sign.key!;
+        const keynum = await ctx.home.inProcess(`pot-image sign --secret-key ${shellQuote(keyFile)} ${shellQuote(ctx.artifacts.skein)}`, () => sign(ctx, keyFile));
+        ctx.written.push(ctx.artifacts.sig);
+        if (keynum) task.output = `signed with key ${keynum}`;
+      },
+      cleanup: async (ctx, { home, failed }) => (failed && (await removeWritten(ctx, home, [ctx.artifacts.sig])) ? 'removed the signature' : undefined),
     },
-  }];
+    {
+      title: 'verify: check the output folder the way a client imports it',
+      task: async (ctx, task) => {
+        const outcome = await ctx.home.inProcess(verifyCommand(ctx), () => verifyOutput(ctx));
+        if (outcome) task.output = outcome;
+      },
+    },
+  ];
 }

@@ -6,8 +6,8 @@ import { Listr } from 'listr2';
 import { computeInputFingerprint } from '../../pipeline/acceptance/input-fingerprint.js';
 import type { PackagesManifest } from '../../pipeline/acceptance/package-manifest.js';
 import { UserError } from '../../pipeline/errors.js';
-import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
-import type { CommandRunner } from '../../pipeline/runner/types.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
 import { InputsUnchanged, acceptanceTasks, reuseCheckTask } from '../../pipeline/steps/acceptance-tasks.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipeline/steps/context.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -43,7 +43,9 @@ async function world(options: Partial<BuildOptions> = {}, runner: Partial<Constr
   const ctx: BuildContext = {
     definition,
     options: { ...OPTIONS, ...options },
-    runner: fake,
+    runner: new LocalHost(fake),
+    home: new LocalHost(fake),
+    written: [],
     artifacts: artifactPaths(definition.export.output, definition.potName, definition.tag),
     note: (l) => notes.push(l),
     warnings: [],
@@ -166,12 +168,13 @@ describe('acceptance step in the build', () => {
 
   it('plans the smoke test and the audit in a dry run', async () => {
     const w = await world({ dryRun: true });
-    const plan = new PlanRunner();
-    w.ctx.runner = plan as CommandRunner;
+    const plan = new PlanHost(new PlanBook());
+    w.ctx.runner = plan;
+    w.ctx.home = plan;
     w.ctx.note = (l) => plan.record(l);
     await run(w.ctx);
     const text = plan.lines.join('\n');
-    for (const expected of [`pot clone -P ${POT} -p ${POT}-smoke-`, 'pot set-env', 'MYSHAREDSECRET=***', 'pot start -p', '/health', '/_matrix/client/v3/login', 'pot destroy -F -p', `pkg -c /opt/pot/jails/${POT}/m query`, 'pkg audit -F --raw=json NAME-VERSION', '.packages.json']) {
+    for (const expected of [`pot clone -P ${POT} -p ${POT}-smoke-`, 'pot set-env', 'secrets/matrix-synapse.env', 'pot start -p', '/health', '/_matrix/client/v3/login', 'pot destroy -F -p', `pkg -c /opt/pot/jails/${POT}/m query`, 'pkg audit -F --raw=json NAME-VERSION', '.packages.json']) {
       assert.ok(text.includes(expected), `plan mentions ${expected}:\n${text}`);
     }
     assert.ok(!existsSync(w.ctx.artifacts.packages));

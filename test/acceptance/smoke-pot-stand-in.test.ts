@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS } from '../../pipeline/acceptance/settings.js';
 import { SmokeTestFailure, runSmokeTest } from '../../pipeline/acceptance/smoke-test.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
 import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -77,7 +78,7 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
       servers.push(server);
       const url = await server.start();
       const scratchParent = tempDir('acc-scratch-');
-      const result = await runSmokeTest({ runner: w.runner, pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 20 }, dryRun: false, note: () => undefined, scratchParent, pollInitialMs: 50, pollMaxMs: 200 });
+      const result = await runSmokeTest({ runner: new LocalHost(w.runner, scratchParent), pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 20 }, pollInitialMs: 50, pollMaxMs: 200 });
       assert.ok(result.checks.every((c) => c.ok));
       assert.deepEqual(w.calls().slice(2), ['clone', 'set-cmd', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute', 'set-attribute',
         'copy-in', 'mount-in', 'mount-in', 'mount-in', 'info', 'set-env', 'start', 'stop', 'destroy']);
@@ -102,7 +103,7 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
       servers.push(server);
       const url = await server.start();
       const scratchParent = tempDir('acc-scratch-');
-      const error = await runSmokeTest({ runner: w.runner, pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 1 }, dryRun: false, note: () => undefined, scratchParent, pollInitialMs: 50, pollMaxMs: 200 })
+      const error = await runSmokeTest({ runner: new LocalHost(w.runner, scratchParent), pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 1 }, pollInitialMs: 50, pollMaxMs: 200 })
         .then(() => assert.fail('should fail'), (e: unknown) => e);
       assert.ok(error instanceof SmokeTestFailure);
       assert.match(error.message, /\/health did not answer OK within 1s \(last: HTTP 502/);
@@ -123,7 +124,7 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
       servers.push(server);
       const url = await server.start();
       const t0 = Date.now();
-      const error = await runSmokeTest({ runner: w.runner, pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 60 }, dryRun: false, note: () => undefined, scratchParent: tempDir(), pollInitialMs: 50, pollMaxMs: 200 })
+      const error = await runSmokeTest({ runner: new LocalHost(w.runner, tempDir()), pot: BUILT, settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 60 }, pollInitialMs: 50, pollMaxMs: 200 })
         .then(() => assert.fail('should fail'), (e: unknown) => e);
       assert.ok(error instanceof SmokeTestFailure);
       assert.match(error.message, /cook exited with an error \(pot start returned 125\)/);

@@ -4,8 +4,9 @@ import { after, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS, type SmokeSettings } from '../../pipeline/acceptance/settings.js';
 import { SmokeTestFailure, runSmokeTest, startEnded, type SmokeTestOptions } from '../../pipeline/acceptance/smoke-test.js';
 import { registrationMac } from '../../pipeline/acceptance/synapse-checks.js';
-import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.js';
-import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
+import { InterruptibleHost } from '../../pipeline/builder/interruptible-host.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FakeRunner, type FakeRunnerOptions } from './fake-runner.js';
 import { SynapseStandIn, type Faults } from './synapse-stand-in.js';
@@ -14,6 +15,7 @@ const BUILT = 'matrix-synapse-nomad-amd64-13_0';
 
 interface Setup {
   runner: FakeRunner;
+  host: LocalHost;
   server: SynapseStandIn;
   scratchParent: string;
   run: (overrides?: Partial<SmokeTestOptions>) => Promise<Awaited<ReturnType<typeof runSmokeTest>>>;
@@ -47,20 +49,22 @@ async function setup(faults: Faults = {}, runnerOptions: Partial<FakeRunnerOptio
   });
   const notes: string[] = [];
   const progress: string[] = [];
+  const host = new LocalHost(runner, scratchParent);
+  // This machine, where the HTTP checks run: record each check's line.
+  const here = new LocalHost(runner);
+  here.inProcess = async (line, work) => { notes.push(line); return work(); };
   const run = (overrides: Partial<SmokeTestOptions> = {}) => runSmokeTest({
-    runner,
+    runner: host,
+    here,
     pot: BUILT,
     settings: { ...SMOKE_DEFAULTS, url, timeoutSeconds: 5, ...settings },
-    dryRun: false,
-    note: (l) => notes.push(l),
     progress: (l) => progress.push(l),
-    scratchParent,
     pollInitialMs: 20,
     pollMaxMs: 100,
     stopGraceMs: 2000,
     ...overrides,
   });
-  return { runner, server, scratchParent, run, notes, progress };
+  return { runner, host, server, scratchParent, run, notes, progress };
 }
 
 /** The clone was stopped and destroyed, and no scratch folder is left. */
@@ -208,7 +212,7 @@ describe('smoke test', () => {
 
   it('still stops and destroys the clone after Ctrl-C, when the build runner refuses new commands', async () => {
     const s = await setup({ health: 'down' }, {}, { timeoutSeconds: 30 });
-    const interruptible = new InterruptibleRunner(s.runner);
+    const interruptible = new InterruptibleHost(s.host);
     const t0 = Date.now();
     const running = s.run({ runner: interruptible });
     // Interrupt once the clone has started, as a user pressing Ctrl-C would.
@@ -248,16 +252,14 @@ describe('smoke test', () => {
   });
 
   it('plans the smoke test in a dry run without creating anything', async () => {
-    const plan = new PlanRunner();
-    const parent = tempDir('acc-plan-');
-    const result = await runSmokeTest({ runner: plan, pot: BUILT, settings: SMOKE_DEFAULTS, dryRun: true, note: (l) => plan.record(l), scratchParent: parent });
+    const plan = new PlanHost(new PlanBook());
+    const result = await runSmokeTest({ runner: plan, here: plan, pot: BUILT, settings: SMOKE_DEFAULTS });
     assert.deepEqual(result.checks, []);
     const text = plan.lines.join('\n');
-    for (const expected of [`pot clone -P ${BUILT} -p ${result.clone}`, 'pot mount-in', 'pot set-env', 'MYSHAREDSECRET=***', `pot start -p ${result.clone}`, "curl -fsS -H 'Host: smoke-test.example.com' http://<jail ip>/health", '/_synapse/admin/v1/register', '/_matrix/client/v3/login', `pot stop -p ${result.clone}`, `pot destroy -F -p ${result.clone}`, 'rm -rf']) {
+    for (const expected of [`pot clone -P ${BUILT} -p ${result.clone}`, 'pot mount-in', 'pot set-env', 'secrets/matrix-synapse.env', `pot start -p ${result.clone}`, "curl -fsS -H 'Host: smoke-test.example.com' http://<jail ip>/health", '/_synapse/admin/v1/register', '/_matrix/client/v3/login', `pot stop -p ${result.clone}`, `pot destroy -F -p ${result.clone}`, 'rm -rf']) {
       assert.ok(text.includes(expected), `plan mentions ${expected}\n${text}`);
     }
-    assert.ok(!existsSync(`${parent}/pot-image-smoke-XXXXXX`));
-    assert.deepEqual(readdirSync(parent), []);
+    assert.ok(!existsSync('/tmp/pot-image-smoke-XXXXXX'));
   });
 
   it('computes the registration MAC as Synapse does', () => {

@@ -59,6 +59,8 @@ export function sandbox(): Sandbox {
   const installDir = join(dir, 'flavours');
   const output = join(dir, 'out');
   const repo = join(dir, 'repo');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   mkdirSync(installDir, { recursive: true });
   mkdirSync(potRoot, { recursive: true }); // what `pot init` leaves: pot refuses to work without its POT_FS_ROOT
   // pot ships the stock fbsd-update flavour in its flavour folder.
@@ -71,6 +73,8 @@ export function sandbox(): Sandbox {
     POT_STANDIN_ROOT: potRoot,
     POT_STANDIN_LOG: potLog,
     POT_STANDIN_FLAVOURS_DIR: installDir,
+    // The build's temporary folders (the builder's staging, the smoke test's scratch) stay in the sandbox.
+    TMPDIR: tmp,
   };
   const s: Sandbox = {
     dir, potRoot, potLog, installDir, output, repo, host, env,

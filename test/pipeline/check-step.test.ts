@@ -5,8 +5,16 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skein1024Hex } from '../../pipeline/artifacts/skein1024.js';
-import { checkExport, validMeta, validSkeinFile } from '../../pipeline/steps/check-step.js';
+import { bringHome } from '../../pipeline/builder/bring-home.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { exportFiles } from '../../pipeline/pot/export.js';
+import { validMeta, validSkeinFile } from '../../pipeline/steps/check-step.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** Bring an export folder home into a fresh one (both on this machine). */
+function checkExport(dir: string, pot: string, tag: string) {
+  return bringHome(new LocalHost(), exportFiles(dir, pot, tag), exportFiles(tempDir(), pot, tag));
+}
 
 function exportDir(xz = 'xz bytes', meta = '-\n', skein?: string): string {
   const dir = tempDir();

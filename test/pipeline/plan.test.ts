@@ -36,11 +36,16 @@ test('build --dry-run prints create with the exact flavour chain, snapshot, expo
   const snapshot = indexOf(lines, /^pot snapshot /);
   assert.equal(lines[snapshot], `pot snapshot -p ${name}`);
   const exp = indexOf(lines, /^pot export /);
-  assert.equal(lines[exp], `pot export -p ${name} -t 2.0.1 -c -l 6 -D ${join(out, 'o')}/.${name}_2.0.1.partial`);
+  // pot exports into the build's temporary folder on the builder; the files come home into the output folder
+  assert.equal(lines[exp], `pot export -p ${name} -t 2.0.1 -c -l 6 -D /tmp/pot-image.${name}.XXXXXX/export`);
+  assert.ok(indexOf(lines, new RegExp(`^cat /tmp/pot-image\\.${name}\\.XXXXXX/export/${name}_2\\.0\\.1\\.xz .* > ${join(out, 'o')}/\\.${name}_2\\.0\\.1\\.partial/ `)) > exp);
+  // the steps' cleanups in reverse order: the pot (create) before the temporary folder (stage flavours)
   const destroy = indexOf(lines, new RegExp(`^pot destroy -F -p ${name}$`));
-  assert.equal(destroy, lines.length - 1, 'destroying the build pot is the last command');
+  assert.equal(destroy, lines.length - 2, 'destroying the build pot is the last command but one');
+  assert.equal(lines[lines.length - 1], `rm -rf /tmp/pot-image.${name}.XXXXXX`, 'removing the staging folder is the last');
   assert.ok(indexOf(lines, /^uname -s -r -m -p$/) < create, 'host checks come first');
-  assert.ok(indexOf(lines, /^install -p -m 0755 .*matrix-synapse-nomad\.sh \/usr\/local\/etc\/pot\/flavours\/matrix-synapse-nomad\.sh$/) < create);
+  assert.ok(indexOf(lines, /^tar -xpf - -C \/tmp\/pot-image\..*XXXXXX   # 5 flavour files/) < create);
+  assert.ok(indexOf(lines, /^cp -Rp \S+\/flavours\/matrix-synapse-nomad .*\/flavours\/matrix-synapse-nomad\.sh .* \/usr\/local\/etc\/pot\/flavours\/$/) < create);
   assert.ok(create < snapshot && snapshot < exp && exp < destroy);
   assert.ok(indexOf(lines, /^mv .*\.xz\.skein /) > exp, 'files move to their final names after export');
   // nothing was written: no output folder, no log
@@ -94,7 +99,7 @@ test('paths with spaces are shell-quoted in the plan', async () => {
   const out = join(tempDir(), 'my images');
   const r = await runCli(['plan', '--flavour-dir', FIXTURE_FLAVOURS, '--output', out, '--release', '14.5'], { env: DATE });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`^pot export .* -D '${out}/\\.matrix-synapse-nomad-amd64-14_5_[^']+\\.partial'$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^mv '${out}/\\.matrix-synapse-nomad-amd64-14_5_[^']+\\.partial/[^']+\\.xz' '${out}/matrix-synapse-nomad-amd64-14_5_[^']+\\.xz'$`, 'm'));
 });
 
 test('without --dry-run on this (non-FreeBSD) host the build stops in preflight with one line', { skip: process.platform === 'freebsd' && 'this is FreeBSD' }, async () => {

@@ -9,7 +9,7 @@ import { infoArgs, potExists } from '../../pipeline/pot/info.js';
 import { lsArgs, potList } from '../../pipeline/pot/ls.js';
 import { snapshotArgs } from '../../pipeline/pot/snapshot.js';
 import { potVersion, versionArgs } from '../../pipeline/pot/version.js';
-import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
 import type { CommandRunner, RunResult } from '../../pipeline/runner/types.js';
 
 /** A runner that answers every command with the given result. */
@@ -57,7 +57,7 @@ test('run functions go through the runner and read its answers', async () => {
   assert.equal(await potVersion(answering({ stdout: 'pot version: 0.15.6\n' })), '0.15.6');
   assert.equal(await potVersion(answering(new Error("'pot' is not installed"))), undefined);
   assert.deepEqual(await potList(answering({ stdout: 'a\n\nb\n' })), ['a', 'b']);
-  const plan = new PlanRunner();
+  const plan = new PlanHost(new PlanBook());
   await potCreate(plan, { name: 'p', release: '14.3', network: 'inherit', flavours: ['a b'] });
   assert.deepEqual(plan.lines, ["pot create -p p -t single -b 14.3 -N inherit -f 'a b'"]);
 });

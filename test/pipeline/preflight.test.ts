@@ -1,7 +1,8 @@
 // preflight against a scripted builder: each rule, all problems in one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
 import { join } from 'node:path';
 import { loadDefinition } from '../../pipeline/definition/load.js';
 import { commandLine } from '../../pipeline/runner/shell-quote.js';
@@ -42,6 +43,10 @@ function scripted(answers: Answers): CommandRunner & { asked: string[] } {
       const line = commandLine(command, args);
       asked.push(line);
       const a = answers[line] ?? (command === 'df' ? { stdout: `Filesystem 1024-blocks Used Avail Capacity Mounted on\n/dev/x 1 1 ${50 * 1024 * 1024} 1% /\n` } : undefined)
+        // `test -e F -o -e F.sh` (the stock flavour) answered from the real folder
+        ?? (command === 'test' ? { exitCode: existsSync(args[1]!) || existsSync(args[4]!) ? 0 : 1 } : undefined)
+        // `cat FILE` (MANIFEST, resolv.conf) answered from the real file
+        ?? (command === 'cat' ? (existsSync(args[0]!) ? { stdout: readFileSync(args[0]!, 'utf8') } : { exitCode: 1, stderr: `cat: ${args[0]}: No such file or directory` }) : undefined)
         // The release probes (their own tests are the end-to-end ones): the base answers, the repository has every origin.
         ?? (command === 'fetch' && args[0] === '-s' ? { stdout: '190000000\n' } : undefined)
         ?? (command === 'pkg' && args[0] === '-o' ? { stdout: args.includes('rquery') ? 'x-1.0\n' : '' } : undefined);
@@ -52,17 +57,23 @@ function scripted(answers: Answers): CommandRunner & { asked: string[] } {
   };
 }
 
-function context(answers: Answers, overrides: Parameters<typeof loadDefinition>[1] = {}): BuildContext & { runner: ReturnType<typeof scripted> } {
+type Scripted = ReturnType<typeof scripted>;
+
+function context(answers: Answers, overrides: Parameters<typeof loadDefinition>[1] = {}): BuildContext & { asked: string[] } {
   const dir = tempDir();
   const installDir = join(dir, 'flavours');
   const definition = loadDefinition('image/image.yaml', { flavourDir: FIXTURE_FLAVOURS, installDir, output: join(dir, 'out'), signKey: '', ...overrides }, PROJECT_ROOT);
   (definition.sign as { key?: string }).key = overrides.signKey || undefined;
   mkdirSync(installDir, { recursive: true });
+  const script: Scripted = scripted(answers);
   copyFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'stock-flavours', 'fbsd-update.sh'), join(installDir, 'fbsd-update.sh'));
   return {
     definition,
     options: { dryRun: false, keep: false, verbose: false, json: false, requireSignature: false, skipSmokeTest: true, rebuild: false, allowOlder: false, noPublish: true },
-    runner: scripted(answers),
+    runner: new LocalHost(script, tempDir()),
+    home: new LocalHost(script, tempDir()),
+    written: [],
+    asked: script.asked,
     artifacts: artifactPaths(definition.export.output, definition.potName, definition.tag),
     note() {},
     warnings: [],
@@ -105,7 +116,7 @@ test('wrong architecture, a host older than the image, low space and a missing s
 test('pot missing: one problem with its install command, and no pot probes after it', async () => {
   const ctx = context({ ...HEALTHY, 'pot version -q': { exitCode: 127 } });
   await assert.rejects(runPreflight(ctx, () => {}), /: 1 problem on this builder: \(1\) pot is not installed: pkg install pot && pot init/);
-  assert.ok(!ctx.runner.asked.some((l) => l.startsWith('pot config') || l.startsWith('zfs')));
+  assert.ok(!ctx.asked.some((l) => l.startsWith('pot config') || l.startsWith('zfs')));
 });
 
 test('an unreadable signing key is reported with how to make one', async () => {
@@ -116,7 +127,7 @@ test('an unreadable signing key is reported with how to make one', async () => {
 test("pot not initialised (pot config exits 1: POT_FS_ROOT missing) is told apart from an unset POT_ZFS_ROOT", async () => {
   const uninit = context({ ...HEALTHY, 'pot config -q -g zfs_root': { exitCode: 1, stderr: "###>  /opt/pot does not exist, please run 'pot init'\n" } });
   await assert.rejects(runPreflight(uninit, () => {}), /\(1\) pot is not initialised \(pot config: \/opt\/pot does not exist, please run 'pot init'\): pot init/);
-  assert.ok(!uninit.runner.asked.some((l) => l.startsWith('zfs')), 'no zfs probe without a ZFS root');
+  assert.ok(!uninit.asked.some((l) => l.startsWith('zfs')), 'no zfs probe without a ZFS root');
   const unset = context({ ...HEALTHY, 'pot config -q -g zfs_root': { stdout: '\n' } });
   await assert.rejects(runPreflight(unset, () => {}), /\(1\) pot has no ZFS root configured: set POT_ZFS_ROOT/);
 });
@@ -127,7 +138,7 @@ test('preflight against the uname/zfs/pkg/pot stand-ins of a builder: pot not in
   const s = sandbox();
   rmSync(s.potRoot, { recursive: true, force: true }); // before `pot init`
   const ctx = context(HEALTHY);
-  ctx.runner = new ExecaRunner({ pathPrefix: s.env.PATH!.split(':').slice(0, 2) }) as unknown as typeof ctx.runner;
+  ctx.runner = new LocalHost(new ExecaRunner({ pathPrefix: s.env.PATH!.split(':').slice(0, 2) }), tempDir());
   const saved = process.env.POT_STANDIN_ROOT;
   process.env.POT_STANDIN_ROOT = s.potRoot;
   process.env.POT_IMAGE_HOST_ROOT = s.host.root; // a prepared builder: the base is cached
@@ -161,5 +172,5 @@ test('public-bridge on a kernel without VIMAGE is a problem that names the fix; 
   await assert.rejects(runPreflight(ctx, () => {}), /the kernel has no VIMAGE \(kern\.features\.vimage\), which the public-bridge network needs: boot a GENERIC kernel .*or pass --network inherit/);
   const inherit = context(HEALTHY, { network: 'inherit' });
   await runPreflight(inherit, () => {});
-  assert.ok(!inherit.runner.asked.some((l) => l.startsWith('sysctl')), 'no VIMAGE probe for inherit');
+  assert.ok(!inherit.asked.some((l) => l.startsWith('sysctl')), 'no VIMAGE probe for inherit');
 });

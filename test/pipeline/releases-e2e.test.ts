@@ -83,7 +83,10 @@ test('the dry run of 13.0 with --allow-eol plans the archive pre-seed, the check
   assert.equal(r.code, 0, r.stderr);
   const plan = r.stdout;
   assert.match(plan, new RegExp(`fetch -m -o /var/cache/pot/13\\.0-RELEASE_base\\.txz\\.part ${ARCHIVE}/13\\.0-RELEASE/base\\.txz`));
-  assert.match(plan, /sha256 -q \/var\/cache\/pot\/13\.0-RELEASE_base\.txz\.part\)" = "\$\(awk '\/\^base\.txz\/ \{ print \$2 \}' \/usr\/local\/share\/freebsd\/MANIFESTS\/amd64-amd64-13\.0-RELEASE\)"/);
+  // the MANIFEST read, the download checksummed against it, then moved into pot's cache
+  assert.match(plan, /^cat \/usr\/local\/share\/freebsd\/MANIFESTS\/amd64-amd64-13\.0-RELEASE$/m);
+  assert.match(plan, /^sha256 -q \/var\/cache\/pot\/13\.0-RELEASE_base\.txz\.part$/m);
+  assert.match(plan, /^mv \/var\/cache\/pot\/13\.0-RELEASE_base\.txz\.part \/var\/cache\/pot\/13\.0-RELEASE_base\.txz$/m);
   assert.match(plan, /^pot create -p matrix-synapse-nomad-amd64-13_0 -t single -b 13\.0 -N public-bridge -f fbsd-update-eol -f matrix-synapse-nomad /m);
   assert.doesNotMatch(plan, /-f fbsd-update -f/);
   assert.match(plan, new RegExp(`built anyway because: ${REASON}`));

@@ -1,8 +1,9 @@
-// PlanRunner (--dry-run), InterruptibleRunner (Ctrl-C) and secret collection.
+// The plan host (--dry-run), the interruptible host (Ctrl-C) and secret collection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InterruptibleRunner } from '../../pipeline/runner/interruptible-runner.js';
-import { PlanRunner } from '../../pipeline/runner/plan-runner.js';
+import { InterruptibleHost } from '../../pipeline/builder/interruptible-host.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
 import { secretsFromEnv } from '../../pipeline/runner/secrets.js';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,31 +14,42 @@ import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import type { CommandRunner } from '../../pipeline/runner/types.js';
 
-test('PlanRunner records shell-quoted commands and notes in order, succeeds with empty output, redacts', async () => {
-  const plan = new PlanRunner(['s3cret']);
+test('PlanHost records shell-quoted commands, file operations and in-process work in order, runs nothing, redacts, names a remote host', async () => {
+  const book = new PlanBook(['s3cret']);
+  const plan = new PlanHost(book);
+  const builder = new PlanHost(book, 'root@b:22');
   const r = await plan.run('pot', ['export', '-D', '/a dir', '-t', "it's"]);
-  assert.deepEqual([r.exitCode, r.stdout, r.stderr], [0, '', '']);
-  plan.record('pot-image sign --secret-key KEY FILE');
+  assert.deepEqual([r.exitCode, r.stdout, r.stderr, r.planned], [0, '', '', true]);
+  let ran = false;
+  assert.equal(await plan.inProcess('pot-image sign --secret-key KEY FILE', async () => { ran = true; }), undefined);
+  assert.equal(ran, false, 'in-process work is only described');
   await plan.run('curl', ['-u', 'user:s3cret', 'https://x'], { secrets: ['user'] });
-  assert.deepEqual(plan.lines, [
+  await builder.makeDir('/x y');
+  await builder.rename('/a', '/b');
+  builder.record('# a comment is not marked');
+  assert.deepEqual(book.lines, [
     "pot export -D '/a dir' -t 'it'\\''s'",
     'pot-image sign --secret-key KEY FILE',
     'curl -u ***:*** https://x',
+    "[root@b:22] mkdir -p '/x y'",
+    '[root@b:22] mv /a /b',
+    '# a comment is not marked',
   ]);
 });
 
-test('InterruptibleRunner: after interrupt() the running command is aborted and no new one starts', async () => {
+test('InterruptibleHost: after interrupt() the running command is aborted and no new operation starts', async () => {
   let aborted = 0;
   let release!: () => void;
   const inner: CommandRunner = {
     run: (command, args) => new Promise((resolve) => { release = () => resolve({ command, args, exitCode: 143, stdout: '', stderr: '', durationMs: 1 }); }),
     abort: () => { aborted++; release(); },
   };
-  const runner = new InterruptibleRunner(inner);
+  const runner = new InterruptibleHost(new LocalHost(inner, tempDir()));
   const running = runner.run('pot', ['create']);
   runner.interrupt('SIGINT');
   await assert.rejects(running, (e: unknown) => e instanceof UserError && e.exitCode === 130 && /interrupted by SIGINT/.test(e.message));
   await assert.rejects(runner.run('pot', ['snapshot']), /interrupted by SIGINT/);
+  await assert.rejects(runner.makeTempDir('x-'), /interrupted by SIGINT/, 'file operations too');
   assert.equal(aborted, 1);
   assert.equal(runner.interrupted, 'SIGINT');
 });

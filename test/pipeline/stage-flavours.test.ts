@@ -1,10 +1,16 @@
-// stage flavours: flat copy into pot's flavour folder, X.d/ payload included,
-// permissions kept, unchanged files skipped, other flavours never touched.
+// stage flavours: one tar stream into the build's temporary folder on the
+// builder, then flat into pot's flavour folder, X.d/ payload included,
+// permissions kept, other flavours never touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flavourFiles, stageFlavours } from '../../pipeline/steps/stage-flavours.js';
+import type { BuilderHost } from '../../pipeline/builder/host.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
+import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
+import type { BuildContext } from '../../pipeline/steps/context.js';
+import { flavourFiles, stageFlavoursTask } from '../../pipeline/steps/stage-flavours.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FIXTURE_FLAVOURS } from './builder-sandbox.js';
 
@@ -21,47 +27,57 @@ test('flavourFiles lists the command file, the script and the payload', () => {
   assert.deepEqual(flavourFiles(FIXTURE_FLAVOURS, 'matrix-synapse-nomad+4'), ['matrix-synapse-nomad+4']);
 });
 
-test('copies flat with permissions, skips unchanged files, leaves other flavours alone', () => {
+/** Run the stage step (and its cleanup) against `host`, installing into `install`. */
+async function stage(host: BuilderHost, install: string): Promise<BuildContext> {
+  const ctx = {
+    definition: { potName: 'p', flavours: { source: FIXTURE_FLAVOURS, installDir: install, before: ['fbsd-update'], chain: CHAIN } },
+    runner: host,
+  } as unknown as BuildContext;
+  const step = stageFlavoursTask();
+  await (step.task as (c: BuildContext, t: unknown) => Promise<void>)(ctx, { title: '', output: '' });
+  return ctx;
+}
+
+test('one tar stream into a fresh temporary folder, then flat into the flavour folder with modes; other flavours untouched; cleanup removes the folder', async () => {
   const install = tempDir();
+  const tmp = tempDir();
   writeFileSync(join(install, 'fbsd-update.sh'), 'stock\n', { mode: 0o700 });
   writeFileSync(join(install, 'other-flavour'), 'other\n');
-  const notes: string[] = [];
-  const first = stageFlavours(FIXTURE_FLAVOURS, install, CHAIN, (l) => notes.push(l));
-  assert.equal(first.copied.length, 5);
+  const host = new LocalHost(new ExecaRunner(), tmp);
+  const ctx = await stage(host, install);
+  assert.match(ctx.builderDir!, new RegExp(`^${tmp}/pot-image\\.p\\.`));
+  assert.equal(mode(join(ctx.builderDir!, 'flavours', 'matrix-synapse-nomad.d', 'cook')), 0o755, 'modes kept through tar');
   assert.equal(mode(join(install, 'matrix-synapse-nomad.sh')), 0o755);
   assert.equal(mode(join(install, 'matrix-synapse-nomad.d', 'cook')), 0o755);
   assert.equal(mode(join(install, 'matrix-synapse-nomad')), 0o644);
   assert.equal(readFileSync(join(install, 'matrix-synapse-nomad.d', 'conf', 'example.yaml'), 'utf8'), 'fixture: true\n');
-  assert.ok(notes.some((n) => /^install -p -m 0755 .*\/matrix-synapse-nomad\.d\/cook .*\/matrix-synapse-nomad\.d\/cook$/.test(n)));
-
-  const second = stageFlavours(FIXTURE_FLAVOURS, install, CHAIN, () => {});
-  assert.deepEqual([second.copied.length, second.unchanged.length], [0, 5]);
-
-  // a changed mode alone counts as a change
-  chmodSync(join(install, 'matrix-synapse-nomad.d', 'cook'), 0o644);
-  const third = stageFlavours(FIXTURE_FLAVOURS, install, CHAIN, () => {});
-  assert.deepEqual(third.copied, ['matrix-synapse-nomad.d/cook']);
-  assert.equal(mode(join(install, 'matrix-synapse-nomad.d', 'cook')), 0o755);
-
   assert.equal(readFileSync(join(install, 'fbsd-update.sh'), 'utf8'), 'stock\n');
   assert.equal(mode(join(install, 'fbsd-update.sh')), 0o700);
   assert.equal(readFileSync(join(install, 'other-flavour'), 'utf8'), 'other\n');
+  assert.match(await stageFlavoursTask().cleanup!(ctx, { failed: false, builder: host, home: host }) ?? '', /^removed /);
+  assert.deepEqual(readdirSync(tmp), [], 'nothing left in the temporary folder');
 });
 
-test('stale payload of our own flavour is removed; a dry run writes nothing', () => {
+test('stale payload of our own flavour is removed, another flavour\'s payload stays; the plan writes nothing', async () => {
   const install = tempDir();
   mkdirSync(join(install, 'matrix-synapse-nomad.d'), { recursive: true });
   writeFileSync(join(install, 'matrix-synapse-nomad.d', 'old-file'), 'x');
   mkdirSync(join(install, 'another.d'));
   writeFileSync(join(install, 'another.d', 'keep'), 'x');
-  const r = stageFlavours(FIXTURE_FLAVOURS, install, CHAIN, () => {});
-  assert.deepEqual(r.removed, ['matrix-synapse-nomad.d/old-file']);
+  await stage(new LocalHost(new ExecaRunner(), tempDir()), install);
+  assert.ok(!existsSync(join(install, 'matrix-synapse-nomad.d', 'old-file')));
+  assert.ok(existsSync(join(install, 'matrix-synapse-nomad.d', 'cook')));
   assert.ok(existsSync(join(install, 'another.d', 'keep')));
 
   const empty = join(tempDir(), 'not-there');
-  const notes: string[] = [];
-  stageFlavours(FIXTURE_FLAVOURS, empty, CHAIN, (l) => notes.push(l), true);
+  const plan = new PlanHost(new PlanBook());
+  await stage(plan, empty);
   assert.equal(existsSync(empty), false);
-  assert.equal(notes[0], `mkdir -p ${empty}`);
-  assert.equal(notes.filter((n) => n.startsWith('install ')).length, 5);
+  assert.deepEqual(plan.lines, [
+    'mktemp -d /tmp/pot-image.p.XXXXXX',
+    'tar -xpf - -C /tmp/pot-image.p.XXXXXX   # 5 flavour files of matrix-synapse-nomad, matrix-synapse-nomad+4',
+    `mkdir -p ${empty}`,
+    `rm -rf ${empty}/matrix-synapse-nomad.d`,
+    `cp -Rp /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad.sh /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad.d /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad+4 ${empty}/`,
+  ]);
 });

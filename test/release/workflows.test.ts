@@ -127,6 +127,25 @@ test('shellcheck passes the workflow scripts', (t) => {
   }
 });
 
+test('release.yml: with POT_BUILDER_* secrets the build runs on that builder over SSH; the VM path stays for projects without one', () => {
+  const job = release.jobs.release as Obj;
+  for (const name of ['POT_BUILDER_HOST', 'POT_BUILDER_USER', 'POT_BUILDER_SSH_KEY', 'POT_BUILDER_KNOWN_HOSTS']) {
+    assert.equal(job.env[name], `\${{ secrets.${name} }}`, name);
+  }
+  const remote = steps(job).find((s) => /--builder "ssh:\/\/\$POT_BUILDER_USER@/.test(String(s.run ?? ''))) as Obj;
+  assert.ok(remote, 'a step builds with --builder ssh://…');
+  assert.equal(remote.if, "env.POT_BUILDER_HOST != ''");
+  const vm = steps(job).find((s) => String(s.uses).startsWith('vmactions/freebsd-vm@')) as Obj;
+  assert.equal(vm.if, "env.POT_BUILDER_HOST == ''");
+  const run = String(remote.run);
+  // strict host keys from the secret, the key files removed whatever happens, signing here
+  assert.match(run, /UserKnownHostsFile \$secrets\/known_hosts/);
+  assert.ok(run.indexOf('trap ') < run.indexOf('> "$secrets/builder_key"'), 'cleanup trapped before any key is written');
+  assert.match(run, /--sign-key "\$secrets\/image\.sec" .*--require-signature/);
+  assert.match(run, /export POT_IMAGE_SSH_CONFIG=/);
+  assert.match(run, /--release "\$FREEBSD_RELEASE"/);
+});
+
 test('release.yml: one job per release of the definition, each on a FreeBSD VM of that release, Node 22, free space shown', () => {
   const list = release.jobs.releases as Obj;
   assert.match(allRun(list), /loadDefinitions\(\)\.map\(\(d\) => d\.freebsd\.potRelease\)/);

@@ -9,7 +9,9 @@ import { Listr } from 'listr2';
 import type { ImageDefinition } from '../../pipeline/definition/types.js';
 import { artifactPaths, type BuildContext, type BuildOptions } from '../../pipeline/steps/context.js';
 import { publishTasks } from '../../pipeline/steps/publish-tasks.js';
-import type { CommandRunner } from '../../pipeline/runner/types.js';
+import type { BuilderHost } from '../../pipeline/builder/host.js';
+import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { PlanBook, PlanHost } from '../../pipeline/builder/plan-host.js';
 import { tempDir } from '../helpers/tmp.js';
 import { POT_NAME, TAG, sandbox } from '../pipeline/builder-sandbox.js';
 import { verifyImage } from '../../pipeline/artifacts/verify.js';
@@ -19,7 +21,8 @@ const base = tempDir('pot-image-publish-tasks-');
 const key = makeKeyPair(base);
 
 function context(output: string, tag: string, publish: ImageDefinition['publish'], options: Partial<BuildOptions> = {}, sign: ImageDefinition['sign'] = {}) {
-  const notes: string[] = [];
+  const book = new PlanBook();
+  const notes = book.lines;
   const definition = {
     potName: POT, tag, version: tag,
     freebsd: { release: '13.0', potRelease: '13.0', major: 13, minor: 0, arch: 'amd64' },
@@ -28,7 +31,9 @@ function context(output: string, tag: string, publish: ImageDefinition['publish'
   const ctx: BuildContext = {
     definition,
     options: { dryRun: false, keep: false, verbose: false, json: false, requireSignature: false, skipSmokeTest: true, rebuild: false, allowOlder: false, noPublish: false, ...options },
-    runner: {} as CommandRunner,
+    runner: {} as BuilderHost,
+    home: options.dryRun ? new PlanHost(book) : new LocalHost(),
+    written: [],
     artifacts: artifactPaths(output, POT, tag),
     note: (line) => { notes.push(line); },
     warnings: [],

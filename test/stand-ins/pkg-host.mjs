@@ -172,6 +172,7 @@ function requireRepo(args) {
 }
 const gone = () => (process.env.PKG_STANDIN_GONE_ABIS ?? '').split(/\s+/).includes(abi);
 const catalogue = () => `${opts.PKG_DBDIR ?? '/var/db/pkg'}/repos/stand-in-${abi}.catalogue`;
+// The repository also has what the flavour's ORIGINS adds for PostgreSQL (databases/py-psycopg2).
 const AVAILABLE = [...FIXED.slice(0, 4), ['py311-psycopg2', 'databases/py-psycopg2', '2.9.10']];
 
 if (command === 'update') {

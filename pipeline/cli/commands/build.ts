@@ -5,7 +5,7 @@ import { boolArg, printJson, stringArg, type Command, type ParsedArgs } from '..
 import { checkRepositoryFolder, cliPath, definitionText } from '../inputs.js';
 import { formatSummary, type ReleaseSummary } from '../summary.js';
 import { UserError } from '../../errors.js';
-import { formatPlan } from '../../runner/plan-runner.js';
+import { formatPlan } from '../../builder/plan-host.js';
 import { DEFAULT_DEFINITION, loadDefinitions } from '../../definition/load.js';
 import { admitReleases, buildDate } from '../../definition/lifecycle.js';
 import type { DefinitionOverrides } from '../../definition/types.js';
@@ -29,6 +29,7 @@ export const buildOptions: NonNullable<ParseArgsConfig['options']> = {
   to: { type: 'string' },
   create: { type: 'boolean' },
   'public-url': { type: 'string' },
+  builder: { type: 'string' },
   'dry-run': { type: 'boolean' },
   keep: { type: 'boolean' },
   'require-signature': { type: 'boolean' },
@@ -59,6 +60,9 @@ image definition (each overrides image/image.yaml):
   --to DIR|URL               repository;  --public-url URL  where clients import from
   --create                   make the repository folder and its missing parents (without it a
                              missing folder is made only when its parent exists)
+  --builder ssh://[user@]host[:port]
+                             run pot on that FreeBSD builder over SSH (default: this machine);
+                             signing, publishing and verifying stay here, the key never leaves
 
 behaviour:
 ${name === 'plan' ? '' : '  --dry-run                  print the plan instead of building (any OS, no root)\n'}  --keep                     keep the build pot afterwards (default: destroyed, also on failure)
@@ -84,6 +88,7 @@ function overridesOf(args: ParsedArgs): DefinitionOverrides {
     publicKey: cliPath(stringArg(args, 'public-key')),
     publishTo: publishTo && !/^[a-z][a-z0-9+.-]*:\/\//i.test(publishTo) ? cliPath(publishTo) : publishTo,
     publicUrl: stringArg(args, 'public-url'),
+    builder: stringArg(args, 'builder'),
   };
 }
 
