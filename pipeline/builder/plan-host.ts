@@ -64,7 +64,7 @@ export function formatPlan(steps: readonly PlanStep[], what: string): string {
       return;
     }
     const hosts = [...new Set(step.lines.map((l) => l.host))];
-    const where = hosts.length === 0 ? 'nothing' : hosts.join('; ');
+    const where = hosts.length === 0 ? 'nothing' : hosts.length === 1 ? hosts[0]! : `${hosts.slice(0, -1).join(', ')} and ${hosts[hosts.length - 1]!}`;
     out.push(`# step ${i + 1}: ${step.title} -- would be ${where}`);
     for (const { line } of step.lines) out.push(line);
   });

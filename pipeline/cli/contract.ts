@@ -53,6 +53,7 @@ export const VOCABULARY: Readonly<Record<string, string>> = {
   dir: 'the folder to serve', port: 'TCP port', host: 'address to listen on', datacenter: 'Nomad datacenter',
   params: 'KEY=VALUE parameter file', 'plain-env': 'secrets in env {}', 'control-key': "control user's key",
   'dynamic-ports': 'Nomad picks the ports', 'service-provider': 'consul or nomad', check: 'a job file to check',
+  builder: 'the FreeBSD builder: local or ssh://[user@]host[:port]',
 };
 
 /** Old option names still accepted, with a warning naming the new one. */

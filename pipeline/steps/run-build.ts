@@ -77,11 +77,12 @@ function instrument(t: BuildStep, started: BuildStep[], alwaysRuns = false): Lis
       started.push(t);
       const startedAt = Date.now();
       try {
-        // A dry run renders no task list (nothing may read as done): what a step says goes to stderr as lines.
+        // A dry run renders no task list and no step messages ("23 files staged" would read as done):
+        // the plan says what each step would do; warnings still come at the end.
         const target = ctx.options.dryRun
           ? new Proxy(task, {
             set(obj, prop, value) {
-              if (prop === 'output' && typeof value === 'string') { process.stderr.write(`${value}\n`); return true; }
+              if (prop === 'output') return true;
               return Reflect.set(obj, prop, value);
             },
           })
@@ -174,7 +175,10 @@ async function hostsFor(definition: ImageDefinition, options: BuildOptions, io: 
   if (options.dryRun && !io.host) {
     const book = new PlanBook(secrets);
     const where = definition.builder?.where ?? '';
-    return { book, home: new PlanHost(book), builder: where ? new PlanHost(book, where) : new PlanHost(book, '', 'run on the builder (this host) as root') };
+    if (where) return { book, home: new PlanHost(book), builder: new PlanHost(book, where) };
+    // A local build is one host, as in a real local build: the builder is this machine.
+    const here = new PlanHost(book, '', 'run on the builder (this host) as root');
+    return { book, home: here, builder: here };
   }
   const local = new ExecaRunner({ logFile: logFile(), secrets, verbose: options.verbose });
   const home = new LocalHost(local);

@@ -102,7 +102,7 @@ async function verifyOutput(ctx: BuildContext): Promise<string> {
 function noKey(ctx: BuildContext): string | false {
   if (ctx.definition.sign.key) return false;
   ctx.warnings.push(UNSIGNED_WARNING);
-  return 'sign: no key, the image stays UNSIGNED';
+  return 'no signing key, the image stays UNSIGNED';
 }
 
 export function signTasks(): BuildStep[] {

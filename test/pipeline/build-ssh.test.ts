@@ -86,7 +86,7 @@ test('over SSH: the same artifacts as a local build, signed here, the key and it
   const r = await remote();
   const passphrase = 'correct horse battery staple 4711';
   const key = keyPair(tempDir(), passphrase);
-  const b = await r.build(['--sign-key', key.sec, '--public-key', key.pub, '--json', '--require-signature'], { POT_IMAGE_KEY_PASSPHRASE: passphrase });
+  const b = await r.build(['--secret-key', key.sec, '--public-key', key.pub, '--json', '--require-signature'], { POT_IMAGE_KEY_PASSPHRASE: passphrase });
   assert.equal(b.code, 0, b.stderr);
   for (const name of artifactNames()) {
     assert.ok(readFileSync(join(r.s.output, name)).equals(readFileSync(join(local.output, name))), `${name} byte-identical to the local build`);
@@ -204,8 +204,12 @@ test('the plan of a remote build differs from a local one only in where the buil
   const remoteLines = stable(remotePlan.stdout).split('\n');
   const onBuilder = remoteLines.filter((l) => l.startsWith('[root@builder.example.org:2222] '));
   assert.ok(onBuilder.some((l) => / pot create -p /.test(l)) && onBuilder.some((l) => / tar -xpf - -C /.test(l)), 'pot and staging run on the builder');
-  assert.ok(remoteLines.some((l) => /^pot-image verify --url /.test(l)) && !remoteLines.some((l) => /^\[.*pot-image (sign|verify|publish)/.test(l)), 'signing, publishing and verifying run here');
-  assert.equal(remoteLines.map((l) => l.replace(/^\[root@builder\.example\.org:2222\] /, '')).join('\n'), stable(localPlan.stdout));
+  assert.ok(remoteLines.some((l) => /^pot-image verify --public-url /.test(l)) && !remoteLines.some((l) => /^\[.*pot-image (sign|verify|publish)/.test(l)), 'signing, publishing and verifying run here');
+  // Each step's heading says where it would run (the builder over SSH, or this host): that is the difference.
+  const headings = remoteLines.filter((l) => l.startsWith('# step '));
+  assert.ok(headings.some((l) => / -- would be run on the builder root@builder\.example\.org:2222 over SSH$/.test(l)));
+  const unplaced = (lines: string[]) => lines.map((l) => l.replace(/^(# step \d+: .*?) -- would be (?!skipped).*$/, '$1')).join('\n');
+  assert.equal(unplaced(remoteLines.map((l) => l.replace(/^\[root@builder\.example\.org:2222\] /, ''))), unplaced(stable(localPlan.stdout).split('\n')));
 });
 
 test('--builder must be ssh://[user@]host[:port]: anything else is bad input (exit 2), named', async () => {

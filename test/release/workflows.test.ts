@@ -141,7 +141,7 @@ test('release.yml: with POT_BUILDER_* secrets the build runs on that builder ove
   // strict host keys from the secret, the key files removed whatever happens, signing here
   assert.match(run, /UserKnownHostsFile \$secrets\/known_hosts/);
   assert.ok(run.indexOf('trap ') < run.indexOf('> "$secrets/builder_key"'), 'cleanup trapped before any key is written');
-  assert.match(run, /--sign-key "\$secrets\/image\.sec" .*--require-signature/);
+  assert.match(run, /--secret-key "\$secrets\/image\.sec" .*--require-signature/);
   assert.match(run, /export POT_IMAGE_SSH_CONFIG=/);
   assert.match(run, /--release "\$FREEBSD_RELEASE"/);
 });
