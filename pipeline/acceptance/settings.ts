@@ -31,7 +31,22 @@ export interface SmokeSettings {
   url?: string;
   /** Reach the jail's sshd here (HOST:PORT) instead of <jail ip>:22 (port forwards, tests). */
   ssh?: string;
+  /** Boot the clone against this PostgreSQL instead of sqlite (the builder has no database server of its own). */
+  postgresql?: SmokeDatabase;
 }
+
+/** The smoke test's PostgreSQL: cook's DB* parameters; the password comes from the builder's environment. */
+export interface SmokeDatabase {
+  host: string;
+  port?: number;
+  name?: string;
+  user?: string;
+  sslmode?: 'disable' | 'require' | 'verify-full';
+  /** The environment variable that holds DBPASSWORD during the build (never the definition file). */
+  passwordEnv: string;
+}
+
+export const SMOKE_DBPASSWORD_ENV = 'POT_IMAGE_SMOKE_DBPASSWORD';
 
 export interface AcceptanceSettings {
   smoke: SmokeSettings;
@@ -113,7 +128,7 @@ export function parseAuditAllow(value: unknown, field = 'acceptance.audit_allow'
 
 export function parseSmoke(value: unknown, field = 'acceptance.smoke_test'): SmokeSettings {
   const raw = mapping(value, field);
-  onlyKeys(raw, ['timeout_seconds', 'domain', 'alert_email', 'ip', 'url', 'ssh'], field);
+  onlyKeys(raw, ['timeout_seconds', 'domain', 'alert_email', 'ip', 'url', 'ssh', 'postgresql'], field);
   const out: SmokeSettings = { ...SMOKE_DEFAULTS };
   if (raw.timeout_seconds !== undefined && raw.timeout_seconds !== null) {
     const n = raw.timeout_seconds;
@@ -153,6 +168,39 @@ export function parseSmoke(value: unknown, field = 'acceptance.smoke_test'): Smo
     const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(ssh);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new InputError(`${field}.ssh: '${ssh}' is not HOST:PORT; leave it empty to use <jail ip>:22`);
     out.ssh = ssh;
+  }
+  if (raw.postgresql !== undefined && raw.postgresql !== null) out.postgresql = parseSmokeDatabase(raw.postgresql, `${field}.postgresql`);
+  return out;
+}
+
+const DB_WORD = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
+
+export function parseSmokeDatabase(value: unknown, field: string): SmokeDatabase {
+  const raw = mapping(value, field);
+  onlyKeys(raw, ['host', 'port', 'name', 'user', 'sslmode', 'password_env'], field);
+  const host = text(raw.host, `${field}.host`, false);
+  if (host === undefined) throw new InputError(`${field}.host: missing; name the PostgreSQL server the smoke test boots against (or remove ${field} to test on sqlite)`);
+  if (isIP(host) === 0 && !HOST.test(host) && !/^[A-Za-z0-9-]{1,63}$/.test(host)) throw new InputError(`${field}.host: '${host}' is not a host name or IP address`);
+  const out: SmokeDatabase = { host, passwordEnv: SMOKE_DBPASSWORD_ENV };
+  if (raw.port !== undefined && raw.port !== null) {
+    if (typeof raw.port !== 'number' || !Number.isInteger(raw.port) || raw.port < 1 || raw.port > 65535) throw new InputError(`${field}.port: '${String(raw.port)}' is not a TCP port (1-65535)`);
+    out.port = raw.port;
+  }
+  for (const key of ['name', 'user'] as const) {
+    const v = text(raw[key], `${field}.${key}`, false);
+    if (v === undefined) continue;
+    if (!DB_WORD.test(v)) throw new InputError(`${field}.${key}: '${v}' is not a plain PostgreSQL identifier (letters, digits, _, $, -; at most 63)`);
+    out[key] = v;
+  }
+  const mode = text(raw.sslmode, `${field}.sslmode`, false);
+  if (mode !== undefined) {
+    if (mode !== 'disable' && mode !== 'require' && mode !== 'verify-full') throw new InputError(`${field}.sslmode: '${mode}' is not allowed; use disable, require or verify-full`);
+    out.sslmode = mode;
+  }
+  const env = text(raw.password_env, `${field}.password_env`, false);
+  if (env !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) throw new InputError(`${field}.password_env: '${env}' is not an environment variable name`);
+    out.passwordEnv = env;
   }
   return out;
 }

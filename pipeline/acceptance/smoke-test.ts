@@ -58,6 +58,8 @@ export interface SmokeTestOptions {
   /** The built (stopped, snapshotted) pot. */
   pot: string;
   settings: SmokeSettings;
+  /** Where the database password is read from (settings.postgresql.passwordEnv); default process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Progress lines for the task's output. */
   progress?: (line: string) => void;
   /** Backoff of the /health polling (tests shorten it). */
@@ -88,8 +90,13 @@ export class SmokeTestFailure extends UserError {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP, the control user on. */
-export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | undefined): Record<string, string> {
+/**
+ * The parameters cook gets: TLS off, a generated secret, no SMTP, no LDAP, the control user on;
+ * sqlite, unless the definition names a PostgreSQL (its password then goes, like every secret,
+ * through the parameter file only).
+ */
+export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | undefined, dbPassword?: string): Record<string, string> {
+  const db = settings.postgresql;
   return {
     ...(ip ? { IP: ip } : {}),
     DOMAIN: settings.domain,
@@ -98,7 +105,24 @@ export function smokeEnv(settings: SmokeSettings, secret: string, ip: string | u
     ENABLEREGISTRATION: 'false',
     NOSSL: 'true',
     CONTROLUSER: 'true',
+    ...(db ? {
+      DBHOST: db.host,
+      ...(db.port !== undefined ? { DBPORT: String(db.port) } : {}),
+      ...(db.name !== undefined ? { DBNAME: db.name } : {}),
+      ...(db.user !== undefined ? { DBUSER: db.user } : {}),
+      ...(db.sslmode !== undefined ? { DBSSLMODE: db.sslmode } : {}),
+      ...(dbPassword !== undefined ? { DBPASSWORD: dbPassword } : {}),
+    } : {}),
   };
+}
+
+/** The smoke test's database password from the builder's environment, or why there is none. */
+export function smokeDbPassword(settings: SmokeSettings, env: NodeJS.ProcessEnv = process.env): { password?: string; missing?: string } {
+  const db = settings.postgresql;
+  if (!db) return {};
+  const password = env[db.passwordEnv];
+  if (password) return { password };
+  return { missing: `acceptance.smoke_test.postgresql names ${db.host} but ${db.passwordEnv} is not set: export the database password in ${db.passwordEnv} for the build (it never goes into the definition), or remove the postgresql section to smoke-test on sqlite` };
 }
 
 /**
@@ -130,7 +154,9 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
   const secret = randomBytes(24).toString('hex');
   const user = `smoke${randomBytes(3).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
-  const secrets = [secret, password];
+  const db = smokeDbPassword(settings, o.env);
+  if (db.missing) throw new UserError(db.missing, 2);
+  const secrets = [secret, password, ...(db.password ? [db.password] : [])];
   const progress = o.progress ?? (() => undefined);
   const checks: SmokeCheckResult[] = [];
   const pass = (check: string, detail: string) => { checks.push({ check, ok: true, detail }); progress(`ok   ${check}: ${detail}`); };
@@ -182,7 +208,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
     }
     // The checks reach the jail from the builder's side (a remote host forwards a port through its connection).
     baseUrl = settings.url ?? await runner.reach(urlIp!, 80);
-    const { env, secretsFile } = jobParameters(smokeEnv(settings, secret, ip));
+    const { env, secretsFile } = jobParameters(smokeEnv(settings, secret, ip, db.password));
     // What the job's template renders into the task's secrets folder (never through set-env).
     const paramsFile = join(secretsDir, PARAMS_FILE_IN_JAIL.split('/').pop()!);
     await runner.writeFile(paramsFile, secretsFile, 0o600);

@@ -24,7 +24,10 @@ export const DEFINITION_KEYS: KeyTree = {
   sign: { key: VALUE, public_key: VALUE },
   publish: { to: VALUE, public_url: VALUE },
   acceptance: {
-    smoke_test: { timeout_seconds: VALUE, domain: VALUE, alert_email: VALUE, ip: VALUE, url: VALUE },
+    smoke_test: {
+      timeout_seconds: VALUE, domain: VALUE, alert_email: VALUE, ip: VALUE, url: VALUE, ssh: VALUE,
+      postgresql: { host: VALUE, port: VALUE, name: VALUE, user: VALUE, sslmode: VALUE, password_env: VALUE },
+    },
     audit_allow: listOf({ package: VALUE, id: VALUE, reason: VALUE, expires: VALUE }),
   },
 };

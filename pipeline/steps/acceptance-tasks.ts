@@ -11,7 +11,7 @@ import { POT } from '../pot/command.js';
 import { DEFAULT_FS_ROOT, configArgs, potRoot } from '../pot/config.js';
 import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/settings.js';
 import { RUNTIME_CHECK, runRuntimeCheck } from '../acceptance/runtime-check.js';
-import { SmokeTestFailure, runSmokeTest, type SmokeTestResult } from '../acceptance/smoke-test.js';
+import { SmokeTestFailure, runSmokeTest, smokeDbPassword, type SmokeTestResult } from '../acceptance/smoke-test.js';
 import { commandLine } from '../runner/shell-quote.js';
 import { removeWritten, type BuildContext, type BuildStep } from './context.js';
 
@@ -62,7 +62,13 @@ export async function checkInputs(ctx: BuildContext, task?: Task): Promise<void>
   const s = state(ctx);
   if (s.inputsChecked) return;
   s.inputsChecked = true;
-  settingsOf(ctx); // validate the acceptance section early
+  // Validate the acceptance section early, and that the smoke test's database password is there.
+  const smoke = settingsOf(ctx).smoke;
+  const db = ctx.options.skipSmokeTest ? {} : smokeDbPassword(smoke);
+  if (db.missing) {
+    if (!ctx.options.dryRun) throw new UserError(db.missing, 2);
+    ctx.warnings.push(db.missing);
+  }
   const inputs = computeInputFingerprint(ctx.definition);
   s.inputs = inputs;
   const summary = acceptanceSummary(ctx);
@@ -114,6 +120,11 @@ function smokeSkipped(ctx: BuildContext): string | false {
   return msg;
 }
 
+function planEnv(smoke: AcceptanceSettings['smoke']): NodeJS.ProcessEnv {
+  const name = smoke.postgresql?.passwordEnv;
+  return name && !process.env[name] ? { ...process.env, [name]: '(not set)' } : process.env;
+}
+
 async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
   const s = state(ctx);
   const summary = acceptanceSummary(ctx);
@@ -123,6 +134,8 @@ async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
       here: ctx.home,
       pot: ctx.definition.potName,
       settings: settingsOf(ctx).smoke,
+      // A plan shows the smoke test even before the password is exported (it warned in preflight).
+      env: ctx.options.dryRun ? planEnv(settingsOf(ctx).smoke) : process.env,
       progress: (line) => { task.output = line; },
     });
     s.smoke = result;

@@ -166,6 +166,19 @@ describe('acceptance step in the build', () => {
     assert.deepEqual(w.runner.calls, []);
   });
 
+  it('a smoke-test PostgreSQL without its password in the environment fails with exit 2 before anything runs; --skip-smoke-test does not ask', async () => {
+    delete process.env.POT_IMAGE_TEST_UNSET_PG;
+    const pg = '    postgresql: { host: db.example.org, password_env: POT_IMAGE_TEST_UNSET_PG }\n';
+    const w = await world({}, {}, '');
+    w.project.write(`acceptance:\n  smoke_test:\n    url: "http://127.0.0.1:9"\n${pg}`);
+    await assert.rejects(run(w.ctx), (e: unknown) => e instanceof UserError && e.exitCode === 2 && /POT_IMAGE_TEST_UNSET_PG is not set: export the database password/.test(e.message));
+    assert.deepEqual(w.runner.calls, []);
+    const skipping = await world({ skipSmokeTest: true }, {}, '');
+    skipping.project.write(`acceptance:\n  smoke_test:\n    url: "http://127.0.0.1:9"\n${pg}`);
+    await run(skipping.ctx);
+    assert.ok(!skipping.runner.potVerbs().includes('clone'));
+  });
+
   it('plans the smoke test and the audit in a dry run', async () => {
     const w = await world({ dryRun: true });
     const plan = new PlanHost(new PlanBook());

@@ -59,6 +59,18 @@ acceptance:
     rejects('acceptance:\n  smoke: {}\n', /^acceptance\.smoke: unknown key; did you mean 'smoke_test'\?/);
   });
 
+  it('reads a PostgreSQL for the smoke test and refuses a bad one with the field named', () => {
+    const s = parse('acceptance:\n  smoke_test:\n    postgresql: { host: db.example.org, port: 6543, name: synapse_smoke, user: smoke, sslmode: verify-full, password_env: SMOKE_PG }\n');
+    assert.deepEqual(s.smoke.postgresql, { host: 'db.example.org', port: 6543, name: 'synapse_smoke', user: 'smoke', sslmode: 'verify-full', passwordEnv: 'SMOKE_PG' });
+    assert.deepEqual(parse('acceptance:\n  smoke_test:\n    postgresql: { host: 10.0.0.5 }\n').smoke.postgresql, { host: '10.0.0.5', passwordEnv: 'POT_IMAGE_SMOKE_DBPASSWORD' });
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { port: 5432 }\n', /^acceptance\.smoke_test\.postgresql\.host: missing/);
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { host: db, sslmode: prefer }\n', /^acceptance\.smoke_test\.postgresql\.sslmode: 'prefer' is not allowed; use disable, require or verify-full/);
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { host: db, port: 70000 }\n', /postgresql\.port: '70000' is not a TCP port/);
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { host: "db;rm -rf /" }\n', /postgresql\.host: 'db;rm -rf \/' is not a host name/);
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { host: db, name: "x y" }\n', /postgresql\.name: 'x y' is not a plain PostgreSQL identifier/);
+    rejects('acceptance:\n  smoke_test:\n    postgresql: { host: db, password: hunter2 }\n', /postgresql.*password/);
+  });
+
   it('reads the shipped image definition', () => {
     const s = loadAcceptanceSettings(join(PROJECT_ROOT, 'image', 'image.yaml'));
     assert.ok(s.smoke.timeoutSeconds >= 10);

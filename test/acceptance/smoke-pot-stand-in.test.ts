@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { SMOKE_DEFAULTS } from '../../pipeline/acceptance/settings.js';
 import { SmokeTestFailure, runSmokeTest } from '../../pipeline/acceptance/smoke-test.js';
 import { LocalHost } from '../../pipeline/builder/local-host.js';
+import type { UserError } from '../../pipeline/errors.js';
 import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -91,6 +92,42 @@ describe('smoke test against the pot stand-in', { skip: hasStandIn ? false : 'te
         const value = /MYSHAREDSECRET=(\S+)/.exec(line)![1]!;
         assert.ok(!buildLog.includes(value), 'the secret is not in the build log');
       }
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('with a PostgreSQL named in the definition: DB* through set-env, the password only in the secrets file, never logged', async () => {
+    const w = standInWorld();
+    const password = `pg'"|&\\$x\``;
+    try {
+      let seen: Record<string, string> | undefined;
+      const server = new SynapseStandIn({}, () => (seen = w.cloneEnv() ?? seen));
+      servers.push(server);
+      const url = await server.start();
+      const settings = { ...SMOKE_DEFAULTS, url, timeoutSeconds: 20, postgresql: { host: 'db.example.org', port: 6543, name: 'smoke', sslmode: 'require' as const, passwordEnv: 'SMOKE_PG' } };
+      const result = await runSmokeTest({ runner: new LocalHost(w.runner, tempDir('acc-scratch-')), pot: BUILT, settings, env: { SMOKE_PG: password }, pollInitialMs: 50, pollMaxMs: 200 });
+      assert.ok(result.checks.every((c) => c.ok));
+      assert.ok(seen, 'the clone was seen running');
+      assert.deepEqual([seen.DBHOST, seen.DBPORT, seen.DBNAME, seen.DBSSLMODE, seen.DBPASSWORD], ['db.example.org', '6543', 'smoke', 'require', password]);
+      const setEnv = readFileSync(w.log, 'utf8').split('\n').filter((l) => l.startsWith('pot set-env'));
+      assert.match(setEnv.join('\n'), /DBHOST=db\.example\.org/);
+      assert.doesNotMatch(setEnv.join('\n'), /DBPASSWORD/, 'the password never goes through set-env');
+      assert.ok(!readFileSync(join(w.root, 'build.log'), 'utf8').includes(password), 'the password is not in the build log');
+    } finally {
+      w.restore();
+    }
+  });
+
+  it('with a PostgreSQL named but its password variable unset: one line naming the variable, exit 2, nothing cloned', async () => {
+    const w = standInWorld();
+    try {
+      const settings = { ...SMOKE_DEFAULTS, url: 'http://127.0.0.1:9', postgresql: { host: 'db.example.org', passwordEnv: 'SMOKE_PG' } };
+      const error = await runSmokeTest({ runner: new LocalHost(w.runner, tempDir()), pot: BUILT, settings, env: {} }).then(() => assert.fail('should fail'), (e: unknown) => e as UserError);
+      assert.equal(error.exitCode, 2);
+      assert.match(error.message, /^acceptance\.smoke_test\.postgresql names db\.example\.org but SMOKE_PG is not set: export the database password in SMOKE_PG/);
+      assert.ok(!error.message.includes('\n'));
+      assert.ok(!w.calls().slice(2).includes('clone'), 'nothing was cloned');
     } finally {
       w.restore();
     }
