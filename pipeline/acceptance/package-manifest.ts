@@ -1,7 +1,6 @@
 // What is inside the image: every package (name, origin, version) queried from
 // the built pot's root with `pkg -c`, written as `<pot>_<tag>.packages.json`
 // together with the audit result and the input fingerprint.
-import { renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { CommandRunner } from '../runner/types.js';
 import type { AuditReport } from './audit.js';
@@ -53,13 +52,6 @@ export async function queryPackages(runner: CommandRunner, root: string): Promis
 /** The manifest file's text (the host writes it under a temporary name and renames it into place). */
 export function manifestText(manifest: PackagesManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
-}
-
-/** Write the manifest under a temporary name and rename it into place (never half-written). */
-export function writeManifest(path: string, manifest: PackagesManifest): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, manifestText(manifest));
-  renameSync(tmp, path);
 }
 
 export interface ManifestDiff {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { diffManifests, formatDiff, parsePkgQuery, pkgQueryArgs, queryPackages, writeManifest, type PackagesManifest } from '../../pipeline/acceptance/package-manifest.js';
+import { diffManifests, formatDiff, parsePkgQuery, pkgQueryArgs, queryPackages, type PackagesManifest } from '../../pipeline/acceptance/package-manifest.js';
 import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -40,15 +40,5 @@ describe('package manifest', () => {
     assert.equal(text[0], 'packages 0.10.2 → 0.11.0: 1 changed, 1 added, 1 removed');
     assert.ok(text.includes('  + socat (net/socat) 1.8'));
     assert.deepEqual(formatDiff(diffManifests([], []), 'a', 'b').slice(1), ['  (no package changed)']);
-  });
-
-  it('writes the manifest in one step, with nothing else left beside it', () => {
-    const dir = tempDir();
-    const path = join(dir, 'p_1.0.0.packages.json');
-    const m = { schema: 1, pot: 'p', tag: '1.0.0', packages: [] } as unknown as PackagesManifest;
-    writeManifest(path, m);
-    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), m);
-    assert.deepEqual(readdirSync(dir), ['p_1.0.0.packages.json']);
-    assert.ok(existsSync(path));
   });
 });
