@@ -22,7 +22,6 @@ const key = makeKeyPair(base);
 
 function context(output: string, tag: string, publish: ImageDefinition['publish'], options: Partial<BuildOptions> = {}, sign: ImageDefinition['sign'] = {}) {
   const book = new PlanBook();
-  const notes = book.lines;
   const definition = {
     potName: POT, tag, version: tag,
     freebsd: { release: '13.0', potRelease: '13.0', major: 13, minor: 0, arch: 'amd64' },
@@ -35,13 +34,14 @@ function context(output: string, tag: string, publish: ImageDefinition['publish'
     home: options.dryRun ? new PlanHost(book) : new LocalHost(),
     written: [],
     artifacts: artifactPaths(output, POT, tag),
-    note: (line) => { notes.push(line); },
+    note: (line) => { book.record(line); },
     warnings: [],
     potCreated: false,
     summary: {},
     durations: {},
   };
-  return { ctx, notes };
+  // The plan's lines so far (a fresh list each time it is read).
+  return { ctx, notes: () => book.lines };
 }
 
 async function run(ctx: BuildContext): Promise<void> {
@@ -54,7 +54,7 @@ describe('publish steps of the build', () => {
     const out = makeImage(base, '1.0.0', { key });
     const { ctx, notes } = context(out, '1.0.0', { to: repo, publicUrl: 'https://images.example.org/msn/' }, { dryRun: true, allowOlder: true }, { publicKey: key.pub });
     await run(ctx);
-    assert.deepEqual(notes, [
+    assert.deepEqual(notes(), [
       `pot-image publish --from ${out} --pot ${POT} --tag 1.0.0 --to ${repo} --public-key ${key.pub} --public-url https://images.example.org/msn/ --allow-older`,
       `pot-image verify --public-url https://images.example.org/msn/ --pot ${POT} --tag 1.0.0 --public-key ${key.pub}`,
     ]);
@@ -67,7 +67,7 @@ describe('publish steps of the build', () => {
     for (const [publish, options] of [[{ to: repo }, { noPublish: true }], [{}, {}]] as const) {
       const { ctx, notes } = context(out, '1.0.0', publish, options);
       await run(ctx);
-      assert.deepEqual(notes, []);
+      assert.deepEqual(notes(), []);
       assert.equal(ctx.summary.publish, undefined);
     }
     assert.equal(existsSync(repo), false);
