@@ -9,7 +9,7 @@
 // key, then the HTTP checks and the SSH checks. Always cleans up; the built pot
 // itself is never started, so the image is never "seasoned" by cook.
 import { randomBytes } from 'node:crypto';
-import { answered, type BuilderHost } from '../builder/host.js';
+import { answered, builderTempPrefix, type BuilderHost } from '../builder/host.js';
 import { LocalHost } from '../builder/local-host.js';
 import { UserError, oneLine } from '../errors.js';
 import { failureLine } from '../runner/execa-runner.js';
@@ -163,7 +163,7 @@ export async function runSmokeTest(o: SmokeTestOptions): Promise<SmokeTestResult
 
   const here = o.here ?? new LocalHost();
   // cook chowns its folders below /mnt to the synapse user, who must be able to enter /mnt.
-  const scratch: string | undefined = await runner.makeTempDir('pot-image-smoke-', 0o755);
+  const scratch: string | undefined = await runner.makeTempDir(`${builderTempPrefix(o.pot)}smoke-`, 0o755);
 
   let created = false;
   let startRun: Promise<RunResult> | undefined;

@@ -64,3 +64,12 @@ export function answered(result: RunResult): boolean {
 }
 
 export type { CommandRunner, RunOptions, RunResult };
+
+/**
+ * The prefix of every temporary folder a build of `pot` makes on the builder (staging, the
+ * package catalogue, the smoke test's task folder), so the next build's preflight finds and
+ * names whatever a dropped connection or a reboot left behind.
+ */
+export function builderTempPrefix(pot: string): string {
+  return `pot-image.${pot}.`;
+}

@@ -56,3 +56,8 @@ export class InterruptibleHost implements BuilderHost {
   reach(ip: string, port: number): Promise<string> { return this.guard(() => this.inner.reach(ip, port)); }
   close(): Promise<void> { return this.inner.close(); }
 }
+
+/** The host underneath an InterruptibleHost: for removing what a step made, even after Ctrl-C. */
+export function uninterrupted(host: BuilderHost): BuilderHost {
+  return host instanceof InterruptibleHost ? host.inner : host;
+}

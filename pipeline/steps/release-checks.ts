@@ -3,7 +3,8 @@
 // (or, for an end-of-life build, from FreeBSD's archive); does the base's
 // pkg.conf name the repository this release should have; does the package
 // repository for the jail's ABI answer and hold every origin the flavour installs.
-import { answered } from '../builder/host.js';
+import { answered, builderTempPrefix } from '../builder/host.js';
+import { uninterrupted } from '../builder/interruptible-host.js';
 import { UserError } from '../errors.js';
 import { baseLocation, manifestSha256, onHost, type BaseLocation } from '../freebsd/base-release.js';
 import {
@@ -89,7 +90,7 @@ export async function checkPackageRepository(ctx: BuildContext, add: Add): Promi
   const abi = abiOf(d.freebsd.major, d.freebsd.arch);
   const repo = portsRepositoryName(d.freebsd.major);
   const origins = flavourOrigins(d.flavours.source, d.flavour);
-  const scratch = await ctx.runner.makeTempDir('pot-image-pkg-');
+  const scratch = await ctx.runner.makeTempDir(`${builderTempPrefix(d.potName)}pkg-`);
   try {
     await ctx.runner.makeDir(`${scratch}/repos`);
     await ctx.runner.writeFile(`${scratch}/repos/${repo}.conf`, repositoryConf(repo));
@@ -110,7 +111,8 @@ export async function checkPackageRepository(ctx: BuildContext, add: Add): Promi
         'wait for the package builders, or use the latest branch (PKG_BRANCH=latest), or drop the origin from the flavour');
     }
   } finally {
-    await ctx.runner.remove(scratch);
+    // Also after Ctrl-C (the build's host refuses new work then); if even this fails, the next preflight names the folder.
+    await uninterrupted(ctx.runner).remove(scratch);
   }
 }
 

@@ -4,7 +4,8 @@
 // files) look for them. Only the chain's own files are written: our `<name>.d/`
 // is replaced whole (no stale payload survives), other flavours are untouched.
 import { join } from 'node:path';
-import { flavourFiles, tarStream } from '../builder/staging.js';
+import { builderTempPrefix } from '../builder/host.js';
+import { fileCount, flavourFiles, tarStream } from '../builder/staging.js';
 import { shellQuote } from '../runner/shell-quote.js';
 import type { BuildStep } from './context.js';
 import { beforeFlavours } from './pot-steps.js';
@@ -12,9 +13,7 @@ import { beforeFlavours } from './pot-steps.js';
 export { flavourFiles };
 
 /** `pot-image.<pot>.`: the builder's temporary folders of this pot's builds (preflight looks for leftovers). */
-export function builderDirPrefix(pot: string): string {
-  return `pot-image.${pot}.`;
-}
+export const builderDirPrefix = builderTempPrefix;
 
 export function stageFlavoursTask(): BuildStep {
   return {
@@ -29,13 +28,13 @@ export function stageFlavoursTask(): BuildStep {
       const files = names.flatMap((name) => flavourFiles(source, name));
       const dir = await builder.makeTempDir(builderDirPrefix(ctx.definition.potName));
       ctx.builderDir = dir;
-      await builder.writeFolder(dir, tarStream(source, files, 'flavours'), `${files.length} flavour files of ${names.join(', ')}`);
+      await builder.writeFolder(dir, tarStream(source, files, 'flavours'), `${fileCount(files)} flavour files of ${names.join(', ')}`);
       await builder.makeDir(installDir);
       const payloads = names.filter((name) => files.some((f) => f.startsWith(`${name}.d/`)));
       for (const name of payloads) await builder.remove(join(installDir, `${name}.d`));
       const top = [...new Set(files.map((f) => f.split('/')[0]!))];
       await builder.run('cp', ['-Rp', ...top.map((t) => `${dir}/flavours/${t}`), `${installDir}/`], { purpose: `install the flavours into ${installDir}` });
-      task.output = `${files.length} files staged`;
+      task.output = `${fileCount(files)} files staged`;
     },
     cleanup: async (ctx, { builder }) => {
       if (!ctx.builderDir) return undefined;

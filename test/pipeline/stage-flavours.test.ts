@@ -3,7 +3,9 @@
 // permissions kept, other flavours never touched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { InputError } from '../../pipeline/errors.js';
 import { join } from 'node:path';
 import type { BuilderHost } from '../../pipeline/builder/host.js';
 import { LocalHost } from '../../pipeline/builder/local-host.js';
@@ -21,6 +23,8 @@ test('flavourFiles lists the command file, the script and the payload', () => {
   assert.deepEqual(flavourFiles(FIXTURE_FLAVOURS, 'matrix-synapse-nomad'), [
     'matrix-synapse-nomad',
     'matrix-synapse-nomad.sh',
+    'matrix-synapse-nomad.d/',
+    'matrix-synapse-nomad.d/conf/',
     'matrix-synapse-nomad.d/conf/example.yaml',
     'matrix-synapse-nomad.d/cook',
   ]);
@@ -28,9 +32,9 @@ test('flavourFiles lists the command file, the script and the payload', () => {
 });
 
 /** Run the stage step (and its cleanup) against `host`, installing into `install`. */
-async function stage(host: BuilderHost, install: string): Promise<BuildContext> {
+async function stage(host: BuilderHost, install: string, source = FIXTURE_FLAVOURS, chain = CHAIN): Promise<BuildContext> {
   const ctx = {
-    definition: { potName: 'p', flavours: { source: FIXTURE_FLAVOURS, installDir: install, before: ['fbsd-update'], chain: CHAIN } },
+    definition: { potName: 'p', flavours: { source, installDir: install, before: ['fbsd-update'], chain } },
     runner: host,
   } as unknown as BuildContext;
   const step = stageFlavoursTask();
@@ -80,4 +84,31 @@ test('stale payload of our own flavour is removed, another flavour\'s payload st
     `rm -rf ${empty}/matrix-synapse-nomad.d`,
     `cp -Rp /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad.sh /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad.d /tmp/pot-image.p.XXXXXX/flavours/matrix-synapse-nomad+4 ${empty}/`,
   ]);
+});
+
+test('folder modes, empty folders and links inside the payload arrive as they are; a link out of it or a FIFO is refused, naming it', async () => {
+  const source = tempDir('flavour-src-');
+  writeFileSync(join(source, 'f'), 'f\n');
+  writeFileSync(join(source, 'f.sh'), '#!/bin/sh\n', { mode: 0o755 });
+  mkdirSync(join(source, 'f.d', 'root', '.ssh'), { recursive: true });
+  chmodSync(join(source, 'f.d', 'root', '.ssh'), 0o700);
+  writeFileSync(join(source, 'f.d', 'root', '.ssh', 'authorized_keys'), 'k\n', { mode: 0o600 });
+  mkdirSync(join(source, 'f.d', 'var', 'empty'), { recursive: true });
+  symlinkSync('root/.ssh/authorized_keys', join(source, 'f.d', 'keys'));
+  const install = tempDir();
+  await stage(new LocalHost(new ExecaRunner(), tempDir()), install, source, ['f']);
+  assert.equal(mode(join(install, 'f.d', 'root', '.ssh')), 0o700, 'a 0700 folder stays 0700');
+  assert.equal(mode(join(install, 'f.d', 'root', '.ssh', 'authorized_keys')), 0o600);
+  assert.ok(statSync(join(install, 'f.d', 'var', 'empty')).isDirectory(), 'an empty folder arrives');
+  assert.equal(readlinkSync(join(install, 'f.d', 'keys')), 'root/.ssh/authorized_keys', 'a link inside the payload stays a link');
+
+  symlinkSync('/etc/master.passwd', join(source, 'f.d', 'outside'));
+  assert.throws(() => flavourFiles(source, 'f'), (e: unknown) => e instanceof InputError && e.exitCode === 2
+    && e.message === 'flavour f: f.d/outside is a symbolic link to /etc/master.passwd, outside f.d/; put the file itself there instead');
+  rmSync(join(source, 'f.d', 'outside'));
+  symlinkSync('../../f.sh', join(source, 'f.d', 'var', 'up'));
+  assert.throws(() => flavourFiles(source, 'f'), /f\.d\/var\/up is a symbolic link to \.\.\/\.\.\/f\.sh, outside f\.d\//);
+  rmSync(join(source, 'f.d', 'var', 'up'));
+  execFileSync('mkfifo', [join(source, 'f.d', 'pipe')]);
+  assert.throws(() => flavourFiles(source, 'f'), /flavour f: f\.d\/pipe is not a file, folder or symbolic link/);
 });
