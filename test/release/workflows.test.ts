@@ -66,9 +66,19 @@ test('release.yml: versions checked, npm run build-image on FreeBSD with pot on 
 
 test('release.yml: the signing key comes from a secret, lives on tmpfs, is removed after', () => {
   const job = release.jobs.release as Obj;
-  assert.equal(job.env.POT_SIGN_KEY_B64, '${{ secrets.POT_SIGN_KEY_B64 }}');
-  assert.equal(job.env.POT_IMAGE_KEY_PASSPHRASE, '${{ secrets.POT_IMAGE_KEY_PASSPHRASE }}');
   const vmStep = steps(job).find((s) => String(s.uses).startsWith('vmactions/freebsd-vm@')) as Obj;
+  // Key material only in the steps that use it: never in the job's env, where `npm ci` would see it.
+  for (const name of ['POT_SIGN_KEY_B64', 'POT_IMAGE_KEY_PASSPHRASE', 'POT_IMAGE_REPO_PASSWORD', 'POT_IMAGE_REPO_TOKEN', 'POT_BUILDER_SSH_KEY']) {
+    assert.equal(job.env[name], undefined, `${name} is not job-wide`);
+    for (const s of steps(job)) if (/npm ci/.test(String(s.run ?? ''))) assert.equal((s.env as Obj | undefined)?.[name], undefined, `${name} not in a step running npm ci`);
+  }
+  assert.equal(vmStep.env.POT_SIGN_KEY_B64, '${{ secrets.POT_SIGN_KEY_B64 }}');
+  assert.equal(vmStep.env.POT_IMAGE_KEY_PASSPHRASE, '${{ secrets.POT_IMAGE_KEY_PASSPHRASE }}');
+  // Where npm ci runs next to secrets (inside the VM), dependencies' install scripts do not run.
+  for (const s of steps(job)) {
+    const text = `${String(s.run ?? '')}\n${String((s.with as Obj | undefined)?.run ?? '')}`;
+    for (const line of text.split('\n').filter((l) => /\bnpm ci\b/.test(l))) assert.match(line, /npm ci --ignore-scripts/, line);
+  }
   assert.ok(String(vmStep.with.envs).split(/\s+/).includes('POT_SIGN_KEY_B64'));
   const run = String(vmStep.with.run);
   const mount = run.indexOf('mount -t tmpfs');
@@ -129,11 +139,14 @@ test('shellcheck passes the workflow scripts', (t) => {
 
 test('release.yml: with POT_BUILDER_* secrets the build runs on that builder over SSH; the VM path stays for projects without one', () => {
   const job = release.jobs.release as Obj;
-  for (const name of ['POT_BUILDER_HOST', 'POT_BUILDER_USER', 'POT_BUILDER_SSH_KEY', 'POT_BUILDER_KNOWN_HOSTS']) {
+  for (const name of ['POT_BUILDER_HOST', 'POT_BUILDER_USER']) {
     assert.equal(job.env[name], `\${{ secrets.${name} }}`, name);
   }
   const remote = steps(job).find((s) => /--builder "ssh:\/\/\$POT_BUILDER_USER@/.test(String(s.run ?? ''))) as Obj;
   assert.ok(remote, 'a step builds with --builder ssh://…');
+  for (const name of ['POT_BUILDER_SSH_KEY', 'POT_BUILDER_KNOWN_HOSTS']) {
+    assert.equal(remote.env[name], `\${{ secrets.${name} }}`, name);
+  }
   assert.equal(remote.if, "env.POT_BUILDER_HOST != ''");
   const vm = steps(job).find((s) => String(s.uses).startsWith('vmactions/freebsd-vm@')) as Obj;
   assert.equal(vm.if, "env.POT_BUILDER_HOST == ''");
