@@ -168,7 +168,10 @@ export class PlanHost implements BuilderHost {
 
   async reach(ip: string, port: number): Promise<string> {
     const host = ip.includes(':') ? `[${ip}]` : ip;
-    return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+    if (!this.where) return port === 80 ? `http://${host}` : `http://${host}:${port}`;
+    // A remote builder's jail is reached through a port forwarded over the connection (SshHost.reach).
+    this.book.record(`ssh -O forward -L 127.0.0.1:<free port>:${ip}:${port} ${this.where}`, [], 'run on this host');
+    return 'http://127.0.0.1:<free port>';
   }
 
   async close(): Promise<void> {

@@ -208,7 +208,10 @@ test('the plan of a remote build differs from a local one only in where the buil
   // Each step's heading says where it would run (the builder over SSH, or this host): that is the difference.
   const headings = remoteLines.filter((l) => l.startsWith('# step '));
   assert.ok(headings.some((l) => / -- would be run on the builder root@builder\.example\.org:2222 over SSH$/.test(l)));
-  const unplaced = (lines: string[]) => lines.map((l) => l.replace(/^(# step \d+: .*?) -- would be (?!skipped).*$/, '$1')).join('\n');
+  // The smoke test's HTTP checks reach the remote jail through a port forwarded over the connection.
+  assert.ok(remoteLines.includes('ssh -O forward -L 127.0.0.1:<free port>:<jail ip>:80 root@builder.example.org:2222'));
+  const unplaced = (lines: string[]) => lines.filter((l) => !l.startsWith('ssh -O forward ') && !l.startsWith('# end of plan: '))
+    .map((l) => l.replace(/^(# step \d+: .*?) -- would be (?!skipped).*$/, '$1').replaceAll('http://127.0.0.1:<free port>', 'http://<jail ip>')).join('\n');
   assert.equal(unplaced(remoteLines.map((l) => l.replace(/^\[root@builder\.example\.org:2222\] /, ''))), unplaced(stable(localPlan.stdout).split('\n')));
 });
 
