@@ -13,7 +13,7 @@ import { loadAcceptanceSettings, type AcceptanceSettings } from '../acceptance/s
 import { RUNTIME_CHECK, runRuntimeCheck } from '../acceptance/runtime-check.js';
 import { SmokeTestFailure, runSmokeTest, smokeDbPassword, type SmokeTestResult } from '../acceptance/smoke-test.js';
 import { commandLine } from '../runner/shell-quote.js';
-import { removeWritten, type BuildContext, type BuildStep } from './context.js';
+import { refuse, removeWritten, type BuildContext, type BuildStep } from './context.js';
 
 /** Not an error: the inputs equal the last published tag's, so there is nothing new to build (exit 0). */
 export class InputsUnchanged extends UserError {
@@ -65,10 +65,7 @@ export async function checkInputs(ctx: BuildContext, task?: Task): Promise<void>
   // Validate the acceptance section early, and that the smoke test's database password is there.
   const smoke = settingsOf(ctx).smoke;
   const db = ctx.options.skipSmokeTest ? {} : smokeDbPassword(smoke);
-  if (db.missing) {
-    if (!ctx.options.dryRun) throw new UserError(db.missing, 2);
-    ctx.warnings.push(db.missing);
-  }
+  if (db.missing) refuse(ctx, new UserError(db.missing, 2));
   const inputs = computeInputFingerprint(ctx.definition);
   s.inputs = inputs;
   const summary = acceptanceSummary(ctx);
@@ -102,10 +99,8 @@ export async function checkInputs(ctx: BuildContext, task?: Task): Promise<void>
     say(`${same}; rebuilding as asked (--rebuild) to pick up package updates`);
   } else if (ctx.options.noPublish) {
     say(`${same}; building anyway because nothing is published (--no-publish)`);
-  } else if (ctx.options.dryRun) {
-    say(`${same}: the build would stop here; pass --rebuild to build a new tag anyway`);
   } else {
-    throw new InputsUnchanged(`${same}; nothing to do. Pass --rebuild to build ${ctx.definition.tag} anyway (it picks up package updates)`);
+    refuse(ctx, new InputsUnchanged(`${same}; nothing to do. Pass --rebuild to build ${ctx.definition.tag} anyway (it picks up package updates)`));
   }
 }
 
@@ -120,7 +115,7 @@ function smokeSkipped(ctx: BuildContext): string | false {
   return msg;
 }
 
-function planEnv(smoke: AcceptanceSettings['smoke']): NodeJS.ProcessEnv {
+function withPlaceholder(smoke: AcceptanceSettings['smoke']): NodeJS.ProcessEnv {
   const name = smoke.postgresql?.passwordEnv;
   return name && !process.env[name] ? { ...process.env, [name]: '(not set)' } : process.env;
 }
@@ -134,8 +129,8 @@ async function smokeTask(ctx: BuildContext, task: Task): Promise<void> {
       here: ctx.home,
       pot: ctx.definition.potName,
       settings: settingsOf(ctx).smoke,
-      // A plan shows the smoke test even before the password is exported (it warned in preflight).
-      env: ctx.options.dryRun ? planEnv(settingsOf(ctx).smoke) : process.env,
+      // Without the password a build has stopped already (checkInputs); a plan shows the smoke test anyway.
+      env: withPlaceholder(settingsOf(ctx).smoke),
       progress: (line) => { task.output = line; },
     });
     s.smoke = result;

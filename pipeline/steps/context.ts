@@ -111,3 +111,15 @@ export async function removeWritten(ctx: BuildContext, home: BuilderHost, paths:
   ctx.written = ctx.written.filter((p) => !mine.includes(p));
   return mine.length;
 }
+
+/**
+ * Something that stops a build (a version mismatch, unchanged inputs, a missing secret): a real
+ * build throws it; a plan shows what would run past it, so it records it as a warning and goes on.
+ * The one place where the dry run changes what a step does; steps just call this.
+ */
+export function refuse(ctx: BuildContext, error: Error): void {
+  if (!ctx.options.dryRun) throw error;
+  const line = error.message.split('\n')[0]!;
+  ctx.warnings.push(line);
+  ctx.note(`# a build would stop here: ${line}`);
+}

@@ -5,6 +5,7 @@ import { potCreate } from '../pot/create.js';
 import { potDestroy } from '../pot/destroy.js';
 import { potExists } from '../pot/info.js';
 import { potSnapshot } from '../pot/snapshot.js';
+import { answered } from '../builder/host.js';
 import type { BuildContext, BuildStep } from './context.js';
 
 /** The project's update flavour for end-of-life builds (flavours/fbsd-update-eol.sh). */
@@ -48,8 +49,8 @@ export function createTask(): BuildStep {
         return `kept ${d.potName}`;
       }
       if (await potExists(builder, d.potName)) {
-        await potDestroy(builder, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
-        return ctx.options.dryRun ? `would destroy ${d.potName}` : `destroyed ${d.potName}`;
+        const r = await potDestroy(builder, d.potName, true, { purpose: `destroy the build pot ${d.potName}` });
+        return answered(r) ? `destroyed ${d.potName}` : `would destroy ${d.potName}`;
       }
       // A create stopped half-way can leave a dataset without a configuration: `pot info`
       // does not see it, but `pot destroy -F` removes it (and fails harmlessly when nothing is there).

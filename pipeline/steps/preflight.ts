@@ -12,7 +12,7 @@ import { infoArgs } from '../pot/info.js';
 import { potList } from '../pot/ls.js';
 import { potTooOld, readPotVersion } from '../pot/version.js';
 import { shellQuote } from '../runner/shell-quote.js';
-import type { ArtifactPaths, BuildContext } from './context.js';
+import { refuse, type ArtifactPaths, type BuildContext } from './context.js';
 import { builderDirPrefix, flavourFiles } from './stage-flavours.js';
 import { checkSigningSetup } from './sign-tasks.js';
 import { checkVersionsAgree } from '../release/versions.js';
@@ -60,9 +60,7 @@ export async function runPreflight(ctx: BuildContext, say: (line: string) => voi
       ...(d.versionSource ? { versionSource: d.versionSource } : {}),
     });
   } catch (error) {
-    if (!ctx.options.dryRun) throw error;
-    ctx.warnings.push(oneLine(error));
-    say(`warning: ${oneLine(error)}`);
+    refuse(ctx, error as Error);
   }
 
   // The release on the build date (admitted before the build; here it is shown and warned about).
