@@ -99,6 +99,15 @@ describe('acceptance step in the build', () => {
     assert.ok(!existsSync(w.ctx.artifacts.packages));
   });
 
+  it('in a plan, unchanged inputs are a warning and a comment, and the plan goes on', async () => {
+    const w = await world({ dryRun: true });
+    w.ctx.runner = new PlanHost(new PlanBook());
+    publish(w, '0.10.2', computeInputFingerprint(w.ctx.definition).fingerprint);
+    await new Listr([reuseCheckTask()], { ctx: w.ctx, renderer: 'silent', exitOnError: true }).run();
+    assert.match(w.ctx.warnings.join('\n'), /unchanged since the published 0\.10\.2; nothing to do\. Pass --rebuild/);
+    assert.ok(w.notes.some((l) => /^# a build would stop here: the inputs .* are unchanged since the published 0\.10\.2/.test(l)), w.notes.join('\n'));
+  });
+
   it('builds when the inputs changed since the last published tag', async () => {
     const w = await world();
     publish(w, '0.10.2', 'sha256:something-else');
