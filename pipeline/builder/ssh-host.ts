@@ -44,6 +44,34 @@ export interface SshHostOptions {
   configFile?: string;
   /** Seconds the multiplexing master stays after its last use. */
   persistSeconds?: number;
+  /** Offer AES-GCM first when the cipher list is OpenSSH's default (see preferredCiphers); default true. */
+  preferAesGcm?: boolean;
+}
+
+/** The cipher the connection offers first when nobody chose one (see preferredCiphers). */
+export const AES_GCM = 'aes128-gcm@openssh.com';
+
+/**
+ * The `Ciphers` to ask for, or undefined to leave ssh's choice alone. OpenSSH offers
+ * chacha20-poly1305 first; with AES instructions (every x86-64 CPU for a decade, arm64's
+ * crypto extension) AES-GCM costs a fraction of its CPU per byte on both ends, and bringing
+ * an image home is CPU-bound: ssh's decryption shares this machine's cores with the Skein
+ * digest of the arriving bytes, sshd's encryption the builder's with the export. Measured
+ * by bench/bring-home.bench.ts (see README). Only when `effective` (ssh -G) is the default
+ * list (`defaults`, ssh -F /dev/null -G): a Ciphers line in the user's or the system's
+ * ssh_config is a choice we keep. The default list follows, so a server without AES-GCM
+ * still agrees on a cipher.
+ */
+export function preferredCiphers(effective: string | undefined, defaults: string | undefined): string | undefined {
+  if (!effective || effective !== defaults) return undefined;
+  const list = effective.split(',');
+  if (!list.includes(AES_GCM) || list[0] === AES_GCM) return undefined;
+  return [AES_GCM, ...list.filter((c) => c !== AES_GCM)].join(',');
+}
+
+/** The `ciphers` line of `ssh -G` output. */
+function ciphersLine(text: string): string | undefined {
+  return /^ciphers (\S+)$/m.exec(text)?.[1];
 }
 
 /** Why the first connection failed, as one line that says what to do. */
@@ -65,6 +93,8 @@ export class SshHost implements BuilderHost {
   private readonly streams = new Set<ChildProcess>();
   private connected = false;
   private lost: string | undefined;
+  /** `-o Ciphers=…` when we choose (decided at connect). */
+  private ciphers: string[] = [];
 
   constructor(private readonly options: SshHostOptions) {
     this.where = options.target.where;
@@ -84,6 +114,7 @@ export class SshHost implements BuilderHost {
       '-o', 'ServerAliveInterval=5',
       '-o', 'ServerAliveCountMax=3',
       '-o', 'ConnectTimeout=20',
+      ...this.ciphers,
       ...(t.port ? ['-p', String(t.port)] : []),
       ...(t.user ? ['-l', t.user] : []),
     ];
@@ -96,6 +127,13 @@ export class SshHost implements BuilderHost {
 
   /** Open the multiplexed connection: authenticates (or refuses the host key) before anything runs. */
   async connect(): Promise<void> {
+    if (this.options.preferAesGcm !== false && process.arch !== 'ia32' && process.arch !== 'arm') {
+      const config = this.options.configFile ? ['-F', this.options.configFile] : [];
+      const [effective, defaults] = await Promise.all([sshConfig([...config, '-G', this.options.target.host]), sshConfig(['-F', '/dev/null', '-G', this.options.target.host])]);
+      const ciphers = preferredCiphers(ciphersLine(effective), ciphersLine(defaults));
+      this.options.runner.log(`\n# ciphers: ${ciphers ? `${ciphers} (AES-GCM first: cheaper per byte with AES instructions)` : 'as ssh_config says'}\n`);
+      if (ciphers) this.ciphers = ['-o', `Ciphers=${ciphers}`];
+    }
     const errFile = join(this.dir, 'master.err');
     const fd = openSync(errFile, 'w');
     const args = ['-M', '-N', '-f', '-o', 'ControlMaster=yes', '-o', `ControlPersist=${this.options.persistSeconds ?? 300}`, ...this.common(), this.options.target.host];
@@ -314,6 +352,17 @@ export class SshHost implements BuilderHost {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** What `ssh ARGS` prints ('' when it fails: then ssh's own choice stands). */
+function sshConfig(args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.on('error', () => resolve(''));
+    child.on('close', (code) => resolve(code === 0 ? out : ''));
+  });
 }
 
 function freeLocalPort(): Promise<number> {
