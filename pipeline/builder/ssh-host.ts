@@ -10,7 +10,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError, oneLine } from '../errors.js';
 import type { ExecaRunner } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
@@ -278,10 +278,7 @@ export class SshHost implements BuilderHost {
     }
     const child = this.stream('cat', [path]);
     const done = this.finished(child, `cat ${path}`);
-    const stream = child.stdout!;
-    // A transfer cut short must fail the reader, not end quietly.
-    done.catch((error: unknown) => stream.destroy(error as Error));
-    return { size, stream };
+    return { size, stream: untilExit(child.stdout!, done) };
   }
 
   /** One remote command: a line per file (its size, or '-' when missing), then the files' bytes back to back. */
@@ -310,9 +307,7 @@ export class SshHost implements BuilderHost {
       out.on('data', onData);
       done.then(() => reject(new UserError(`the builder ${this.where} did not list ${paths.join(', ')}`)), reject);
     });
-    done.catch((error: unknown) => out.destroy(error as Error));
-    const stream = out;
-    return { sizes: lines.map((l) => (l === '-' ? undefined : Number(l))), stream };
+    return { sizes: lines.map((l) => (l === '-' ? undefined : Number(l))), stream: untilExit(out, done) };
   }
 
   async exists(path: string): Promise<boolean> {
@@ -352,6 +347,27 @@ export class SshHost implements BuilderHost {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The bytes of `out` (an ssh process's stdout), ending only once `done` (its exit) says the
+ * transfer succeeded and failing with its reason otherwise: the pipe's end comes before
+ * ssh's exit status, and a dropped connection (exit 255) must not read as a short file.
+ */
+function untilExit(out: Readable, done: Promise<void>): Readable {
+  const stream = new Readable({
+    highWaterMark: 1024 * 1024,
+    read: () => { out.resume(); },
+    destroy: (error, callback) => {
+      out.destroy();
+      callback(error);
+    },
+  });
+  out.on('data', (chunk: Buffer) => { if (!stream.push(chunk)) out.pause(); });
+  out.on('end', () => { done.then(() => stream.push(null), () => undefined); });
+  out.on('error', (error) => stream.destroy(error));
+  done.catch((error: unknown) => stream.destroy(error as Error));
+  return stream;
 }
 
 /** What `ssh ARGS` prints ('' when it fails: then ssh's own choice stands). */
