@@ -5,12 +5,15 @@
 // (test/helpers/sshd.ts). `ssh cat` (the transport alone, into a file, no hashing) is
 // printed too, to show where the time goes. Trials rotate the order of the three;
 // the figures are medians. Target (issue 15): bring home >= 0.9 x scp's throughput.
+// Both ends run on this machine, so the bench also prints the CPU seconds per GiB each
+// party spent (sshd and what it ran, the ssh master that decrypts, this side: scp or
+// node with its digest worker) and what that CPU allows on this machine's cores.
 // The connection is the build's: AES-GCM offered first (SshHost.connect);
 // BENCH_HOME_CIPHERS=default measures with OpenSSH's default order instead.
 //   node --import tsx bench/bring-home.bench.ts      (BENCH_HOME_MIB=256 BENCH_ROUNDS=3 for a quicker run)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseBuilder } from '../pipeline/builder/ssh-target.js';
@@ -35,6 +38,29 @@ const POT = 'matrix-synapse-nomad-amd64-14_3';
 const TAG = '0.0.1';
 
 const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+
+/** CPU seconds of a process and its reaped children (/proc/PID/stat utime, stime, cutime, cstime); 0 once gone. */
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a process and all its live descendants (and their reaped children). */
+function treeCpu(root: number): number {
+  const pids = [root];
+  for (let i = 0; i < pids.length; i++) {
+    const r = spawnSync('pgrep', ['-P', String(pids[i])], { encoding: 'utf8' });
+    pids.push(...r.stdout.split('\n').filter(Boolean).map(Number));
+  }
+  return pids.reduce((sum, pid) => sum + cpuOf(pid), 0);
+}
+
+interface Cpu { server: number; master: number; local: number }
 
 const missing = sshdMissing();
 if (missing) {
@@ -58,6 +84,16 @@ try {
   // What the connection negotiated, as ssh -v reports it through the same master's settings.
   const cipher = negotiatedCipher(socket);
   const target = join(dir, 'home', 'copy.xz');
+  const check = spawnSync('ssh', ['-F', sshd.clientConfig, '-o', `ControlPath=${socket}`, '-O', 'check', '127.0.0.1'], { encoding: 'utf8' });
+  const masterPid = Number(/pid=(\d+)/.exec(check.stderr)?.[1]);
+  const sshdPid = Number(readFileSync(join(dir, 'sshd', 'sshd.pid'), 'utf8'));
+  // this side: node itself (its digest worker included) and every child it reaped (scp, sh, the ssh clients).
+  const sample = (): Cpu => ({ server: treeCpu(sshdPid), master: cpuOf(masterPid), local: cpuOf(process.pid) });
+  const perGiB = (a: Cpu, b: Cpu): Cpu => {
+    const g = bytes / (1024 * MIB);
+    return { server: (b.server - a.server) / g, master: (b.master - a.master) / g, local: (b.local - a.local) / g };
+  };
+  const load = [loadavg()[0]!];
 
   // scp of the same file over the same (multiplexed) connection.
   const scpOnce = (): number => {
@@ -90,21 +126,41 @@ try {
   const scp: number[] = [];
   const cat: number[] = [];
   const home: number[] = [];
+  const cpu: Record<'scp' | 'cat' | 'home', Cpu[]> = { scp: [], cat: [], home: [] };
+  const measured = async (into: number[], costs: Cpu[], once: () => number | Promise<number>): Promise<void> => {
+    const before = sample();
+    into.push(await once());
+    costs.push(perGiB(before, sample()));
+  };
   for (let trial = 0; trial < rounds; trial++) {
     // Rotate which of the three goes first, so none always runs on the warmest (or noisiest) slot.
     const steps: Array<() => Promise<void>> = [
-      async () => { scp.push(scpOnce()); },
-      async () => { cat.push(catOnce()); },
-      async () => { home.push(await homeOnce()); },
+      () => measured(scp, cpu.scp, scpOnce),
+      () => measured(cat, cpu.cat, catOnce),
+      () => measured(home, cpu.home, homeOnce),
     ];
     for (let k = 0; k < steps.length; k++) await steps[(trial + k) % steps.length]!();
+    load.push(loadavg()[0]!);
     console.log(`  trial ${trial + 1}: scp ${rate(scp.at(-1)!).toFixed(0)} MiB/s, ssh cat ${rate(cat.at(-1)!).toFixed(0)} MiB/s, bring home + Skein ${rate(home.at(-1)!).toFixed(0)} MiB/s (ratio ${(scp.at(-1)! / home.at(-1)!).toFixed(2)})`);
   }
   const ratio = median(scp) / median(home);
-  console.log(`bring-home bench: ${sizeMiB} MiB random .xz on the builder (sshd on 127.0.0.1:${sshd.port}, one multiplexed connection, cipher ${cipher}); ${rounds} rotating trials, medians (MiB = 2^20 bytes); code: ${how}`);
+  const cores = availableParallelism();
+  const costs = (xs: Cpu[]): Cpu & { total: number } => {
+    const c = { server: median(xs.map((x) => x.server)), master: median(xs.map((x) => x.master)), local: median(xs.map((x) => x.local)) };
+    return { ...c, total: c.server + c.master + c.local };
+  };
+  const costLine = (c: Cpu & { total: number }): string => `${c.total.toFixed(1).padStart(5)} s  (sshd side ${c.server.toFixed(1)}, ssh master ${c.master.toFixed(1)}, this side ${c.local.toFixed(1)})`;
+  const homeCpu = costs(cpu.home);
+  // Both ends on this machine's cores: what bring home's CPU per GiB allows if nothing else ran.
+  const ceiling = (cores / homeCpu.total) * 1024;
+  console.log(`bring-home bench: ${sizeMiB} MiB random .xz on the builder (sshd on 127.0.0.1:${sshd.port}, one multiplexed connection, cipher ${cipher}); ${rounds} rotating trials, medians (MiB = 2^20 bytes); code: ${how}; load average (1 min) ${Math.min(...load).toFixed(1)}-${Math.max(...load).toFixed(1)}`);
   console.log(`  scp, same connection                   ${rate(median(scp)).toFixed(0).padStart(5)} MiB/s   trials: ${list(scp)}`);
   console.log(`  ssh cat > file (transport alone)       ${rate(median(cat)).toFixed(0).padStart(5)} MiB/s   trials: ${list(cat)}`);
   console.log(`  bring home, Skein-1024 on arrival      ${rate(median(home)).toFixed(0).padStart(5)} MiB/s   trials: ${list(home)}`);
+  console.log(`  CPU per GiB, scp                       ${costLine(costs(cpu.scp))}`);
+  console.log(`  CPU per GiB, ssh cat                   ${costLine(costs(cpu.cat))}`);
+  console.log(`  CPU per GiB, bring home                ${costLine(homeCpu)}`);
+  console.log(`  bring home's CPU on ${cores} cores allows at most ${ceiling.toFixed(0)} MiB/s: a ratio of ${(ceiling / rate(median(scp))).toFixed(2)} to this scp`);
   console.log(`  ratio bring-home / scp                 ${ratio.toFixed(2).padStart(5)}        ${judge(ratio >= TARGET, `target >= ${TARGET}`)}`);
   if (ratio < TARGET) process.exitCode = 1;
 } finally {

@@ -3,9 +3,9 @@
 // as the bytes arrive (no second pass) and compared with the builder's .skein.
 // Never trust pot export's exit code: every file must exist, be non-empty and
 // well-formed (its meta/skein/signify failures delete files silently).
-import { createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { garbagePacer } from '../artifacts/garbage-pacer.js';
 import { UserError } from '../errors.js';
 import { ParallelDigest, warmUpDigestWorker } from '../repository/parallel-digest.js';
 import type { BuilderHost } from './host.js';
@@ -20,9 +20,6 @@ export function validMeta(text: string): boolean {
 export function validSkeinFile(text: string): boolean {
   return /^[0-9a-f]{256}\n?$/.test(text);
 }
-
-/** Bytes the .xz file's writer may hold before the receiving loop waits for the disk. */
-const WRITE_BUFFER = 8 * 1024 * 1024;
 
 export interface ExportFiles { xz: string; meta: string; skein: string }
 
@@ -49,17 +46,19 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   }
   const [metaSize, skeinSize, size] = sizes as number[];
 
-  // Skein runs in a worker thread on copies of the chunks (a bounded pool), and the file is
-  // written behind a deep write buffer: this loop only moves bytes, so it keeps the pipe from
-  // ssh drained and ssh keeps streaming while the previous MiB is hashed and written.
-  const digest = new ParallelDigest();
+  // This loop only moves bytes: each chunk is copied into a buffer of the digest worker's
+  // bounded pool and is garbage right away; the worker hashes a MiB while the next one
+  // arrives, then that MiB is written to the file at its offset and its buffer reused. So
+  // the pipe from ssh stays drained and ssh keeps streaming; a slow disk or a slow hash
+  // empties the pool, and then (only then) this loop waits and the pipe pushes back.
+  const file = await open(to.xz, 'w');
+  const digest = new ParallelDigest((bytes, position) => writeAll(file, bytes, position, to.xz));
+  const collect = garbagePacer();
   const parts: Buffer[] = [];
   let head = 0;
   let received = 0;
   let meta: Buffer | undefined;
   let skein: Buffer | undefined;
-  const out = createWriteStream(to.xz, { highWaterMark: WRITE_BUFFER });
-  const closed = new Promise<void>((resolve, reject) => { out.on('close', resolve); out.on('error', reject); });
   let actual: string;
   try {
     try {
@@ -81,13 +80,13 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
           if (chunk.length === 0) continue;
         }
         await digest.add(chunk);
+        collect(chunk.length);
         received += chunk.length;
         progress(received, size);
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       }
-    } finally {
-      out.end();
-      await closed;
+    } catch (error) {
+      stream.destroy();
+      throw error;
     }
     if (!meta || !skein || received !== size) {
       throw new UserError(`${basename(from.xz)} arrived with ${received} of its ${size} bytes; the connection to the builder broke`);
@@ -95,6 +94,7 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
     actual = (await digest.finish(meta)).hex;
   } finally {
     await digest.close();
+    await file.close();
   }
   if (actual !== skein.toString('utf8').trim()) {
     throw new UserError(`${basename(from.skein)} does not match the Skein-1024 of ${basename(from.xz)} + .meta: the export is corrupt`);
@@ -102,4 +102,16 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   await writeFile(to.meta, meta);
   await writeFile(to.skein, skein);
   return { digest: actual, sizes: { xz: received, meta: metaSize, skein: skeinSize } };
+}
+
+/** Write all of `bytes` at `position` (a write may take fewer); a failure names the file. */
+async function writeAll(file: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
+  try {
+    for (let done = 0; done < bytes.length;) {
+      const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+      done += bytesWritten;
+    }
+  } catch (error) {
+    throw new UserError(`could not write ${path} (${(error as Error).message}); make room there or build with another --output`);
+  }
 }
