@@ -52,7 +52,9 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   // the pipe from ssh stays drained and ssh keeps streaming; a slow disk or a slow hash
   // empties the pool, and then (only then) this loop waits and the pipe pushes back.
   const file = await open(to.xz, 'w');
-  const digest = new ParallelDigest((bytes, position) => writeAll(file, bytes, position, to.xz));
+  // One write at a time, in order: concurrent writes to one file only contend for its lock (CPU spent spinning).
+  let writing = Promise.resolve();
+  const digest = new ParallelDigest((bytes, position) => (writing = writing.then(() => writeAll(file, bytes, position, to.xz))));
   const collect = garbagePacer();
   const parts: Buffer[] = [];
   let head = 0;
