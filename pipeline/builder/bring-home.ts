@@ -3,7 +3,8 @@
 // as the bytes arrive (no second pass) and compared with the builder's .skein.
 // Never trust pot export's exit code: every file must exist, be non-empty and
 // well-formed (its meta/skein/signify failures delete files silently).
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { garbagePacer } from '../artifacts/garbage-pacer.js';
 import { UserError } from '../errors.js';
@@ -20,6 +21,9 @@ export function validMeta(text: string): boolean {
 export function validSkeinFile(text: string): boolean {
   return /^[0-9a-f]{256}\n?$/.test(text);
 }
+
+/** Bytes of the .xz the file's writer may hold queued before the receiving loop waits for the disk. */
+const WRITE_BUFFER = 8 * 1024 * 1024;
 
 export interface ExportFiles { xz: string; meta: string; skein: string }
 
@@ -46,15 +50,20 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   }
   const [metaSize, skeinSize, size] = sizes as number[];
 
-  // This loop only moves bytes: each chunk is copied into a buffer of the digest worker's
-  // bounded pool and is garbage right away; the worker hashes a MiB while the next one
-  // arrives, then that MiB is written to the file at its offset and its buffer reused. So
-  // the pipe from ssh stays drained and ssh keeps streaming; a slow disk or a slow hash
-  // empties the pool, and then (only then) this loop waits and the pipe pushes back.
-  const file = await open(to.xz, 'w');
-  // One write at a time, in order: concurrent writes to one file only contend for its lock (CPU spent spinning).
-  let writing = Promise.resolve();
-  const digest = new ParallelDigest((bytes, position) => (writing = writing.then(() => writeAll(file, bytes, position, to.xz))));
+  // This loop only moves bytes, so it keeps the pipe from ssh drained and ssh keeps streaming:
+  // each chunk is copied into the digest worker's bounded pool (Skein runs there, a MiB at a
+  // time, while the next MiB arrives) and handed to the file's writer (up to WRITE_BUFFER
+  // queued, written while the loop goes on). When either falls behind, and only then, the
+  // loop waits and the pipe pushes back on ssh: memory stays flat.
+  const digest = new ParallelDigest();
+  const out = createWriteStream(to.xz, { highWaterMark: WRITE_BUFFER });
+  const closed = new Promise<void>((resolve) => out.once('close', resolve));
+  const failed = new Promise<never>((_resolve, reject) => {
+    out.once('error', (error) => reject(new UserError(`could not write ${to.xz} (${error.message}); make room there or build with another --output`)));
+  });
+  failed.catch(() => undefined); // raced below; never an unhandled rejection
+  // Chunks die young (copied to the worker, then written): a minor GC every few MiB frees them
+  // before V8's external-memory pressure turns them into full mark-compacts.
   const collect = garbagePacer();
   const parts: Buffer[] = [];
   let head = 0;
@@ -82,21 +91,25 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
           if (chunk.length === 0) continue;
         }
         await digest.add(chunk);
-        collect(chunk.length);
         received += chunk.length;
         progress(received, size);
+        if (!out.write(chunk)) await Promise.race([failed, new Promise<void>((resolve) => out.once('drain', () => resolve()))]);
+        collect(chunk.length);
       }
     } catch (error) {
       stream.destroy();
       throw error;
     }
+    out.end();
+    await Promise.race([failed, closed]); // 'error' comes before 'close'
     if (!meta || !skein || received !== size) {
       throw new UserError(`${basename(from.xz)} arrived with ${received} of its ${size} bytes; the connection to the builder broke`);
     }
     actual = (await digest.finish(meta)).hex;
   } finally {
+    out.destroy();
+    await closed;
     await digest.close();
-    await file.close();
   }
   if (actual !== skein.toString('utf8').trim()) {
     throw new UserError(`${basename(from.skein)} does not match the Skein-1024 of ${basename(from.xz)} + .meta: the export is corrupt`);
@@ -106,14 +119,3 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   return { digest: actual, sizes: { xz: received, meta: metaSize, skein: skeinSize } };
 }
 
-/** Write all of `bytes` at `position` (a write may take fewer); a failure names the file. */
-async function writeAll(file: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
-  try {
-    for (let done = 0; done < bytes.length;) {
-      const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
-      done += bytesWritten;
-    }
-  } catch (error) {
-    throw new UserError(`could not write ${path} (${(error as Error).message}); make room there or build with another --output`);
-  }
-}

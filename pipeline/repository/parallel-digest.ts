@@ -35,14 +35,6 @@ export function warmUpDigestWorker(): void {
 
 type Reply = { type: 'ack'; data: Uint8Array } | { type: 'digest'; id: number; hex: string; bytes: number };
 
-/**
- * Where the bytes go once hashed (bringing an image home writes them to its file): called
- * with each pool buffer's bytes after the worker hashed them, and the offset of their first
- * byte; the buffer returns to the pool when the promise settles. A rejection fails the next
- * add() or finish(). The socket's chunks are then garbage as soon as they are copied.
- */
-export type DigestSink = (bytes: Uint8Array, position: number) => Promise<void>;
-
 export class ParallelDigest {
   private readonly worker: Worker;
   private readonly free: Uint8Array[] = [];
@@ -53,32 +45,16 @@ export class ParallelDigest {
   private finishes = 0;
   private result?: { id: number; resolve: (value: { hex: string; bytes: number }) => void };
   private failure?: Error;
-  /** Buffers with the worker, in order: how many bytes each holds and where they start. */
-  private readonly sent: { length: number; position: number }[] = [];
-  private position = 0;
-  /** Sink calls not yet settled. */
-  private readonly sinking = new Set<Promise<void>>();
 
-  constructor(private readonly sink?: DigestSink) {
+  constructor() {
     for (let i = 0; i < POOL; i++) this.free.push(new Uint8Array(BUFFER_BYTES));
     this.worker = spare ?? startWorker();
     spare = undefined;
     this.worker.ref();
     this.worker.on('message', (m: Reply) => {
       if (m.type === 'ack') {
-        const { length, position } = this.sent.shift()!;
-        if (!this.sink) {
-          this.recycle(m.data);
-          return;
-        }
-        const sinking: Promise<void> = this.sink(m.data.subarray(0, length), position).then(
-          () => this.recycle(m.data),
-          (error: unknown) => {
-            this.failure ??= error as Error;
-            for (const wake of this.waiters.splice(0)) wake();
-          },
-        ).finally(() => this.sinking.delete(sinking));
-        this.sinking.add(sinking);
+        if (m.data.byteLength === BUFFER_BYTES) this.free.push(m.data);
+        this.waiters.shift()?.();
       } else if (this.result?.id === m.id) {
         this.result.resolve({ hex: m.hex, bytes: m.bytes });
       }
@@ -110,17 +86,10 @@ export class ParallelDigest {
     }
   }
 
-  private recycle(buffer: Uint8Array): void {
-    if (buffer.byteLength === BUFFER_BYTES) this.free.push(buffer);
-    this.waiters.shift()?.();
-  }
-
   /** Hand the gathered buffer to the worker. */
   private send(): void {
     const buffer = this.current!;
     this.current = undefined;
-    this.sent.push({ length: this.filled, position: this.position });
-    this.position += this.filled;
     this.worker.postMessage({ type: 'chunk', data: buffer, length: this.filled }, [buffer.buffer as ArrayBuffer]);
   }
 
@@ -128,7 +97,6 @@ export class ParallelDigest {
   reset(): void {
     if (this.current) this.free.push(this.current);
     this.current = undefined;
-    this.position = 0;
     this.worker.postMessage({ type: 'finish', id: ++this.finishes, meta: new Uint8Array(0) });
   }
 
@@ -141,16 +109,10 @@ export class ParallelDigest {
       this.worker.once('error', reject);
     });
     this.worker.postMessage({ type: 'finish', id, meta });
-    const result = await done;
-    // The digest comes after every buffer's ack, so every sink call has begun: wait for them.
-    await Promise.all(this.sinking);
-    if (this.failure) throw this.failure;
-    return result;
+    return done;
   }
 
-  /** Stop the worker, once the sink has settled what it was given. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.sinking);
     await this.worker.terminate();
   }
 }
