@@ -62,8 +62,8 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
     out.once('error', (error) => reject(new UserError(`could not write ${to.xz} (${error.message}); make room there or build with another --output`)));
   });
   failed.catch(() => undefined); // raced below; never an unhandled rejection
-  // Chunks die young (copied to the worker, then written): a minor GC every few MiB frees them
-  // before V8's external-memory pressure turns them into full mark-compacts.
+  // Chunks die young (copied for the worker, written within WRITE_BUFFER): a minor GC every few
+  // MiB frees them before V8's external-memory pressure turns them into full mark-compacts.
   const collect = garbagePacer();
   const parts: Buffer[] = [];
   let head = 0;
@@ -118,4 +118,3 @@ export async function bringHome(builder: BuilderHost, from: ExportFiles, to: Exp
   await writeFile(to.skein, skein);
   return { digest: actual, sizes: { xz: received, meta: metaSize, skein: skeinSize } };
 }
-

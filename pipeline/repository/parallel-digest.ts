@@ -1,6 +1,7 @@
-// The image digest of an upload, computed in a worker thread on a copy of each
-// chunk as it is sent: the bytes hashed are the bytes uploaded, and the upload
-// only waits when all POOL buffers are still with the worker.
+// The image digest of an upload (or of an image arriving from the builder),
+// computed in a worker thread on a copy of each chunk as it is sent: the bytes
+// hashed are the bytes uploaded, and the upload only waits when all POOL buffers
+// are still with the worker.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
