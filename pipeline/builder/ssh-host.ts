@@ -54,8 +54,8 @@ export const AES_GCM = 'aes128-gcm@openssh.com';
 /**
  * The `Ciphers` to ask for, or undefined to leave ssh's choice alone. OpenSSH offers
  * chacha20-poly1305 first; with AES instructions (x86-64, arm64's crypto extension) AES-GCM
- * costs about a third less CPU per byte on both ends (bench/bring-home.bench.ts: 1.3 CPU-s
- * per GiB less for sshd, 1.2 for ssh). Bringing an image home is CPU-bound on this side,
+ * costs about a third less CPU per byte on both ends (bench/bring-home.bench.ts: about 1.2
+ * CPU-s per GiB less for sshd, 1.1 for ssh). Bringing an image home is CPU-bound on this side,
  * where ssh's decryption shares the cores with the Skein-1024 of the arriving bytes, so it is
  * kept: it makes the real transfer faster. (It lowers the bench's bring-home/scp ratio, as
  * scp over the same connection gains more; see README.) Only when `effective` (ssh -G) is
