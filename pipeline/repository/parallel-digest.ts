@@ -1,6 +1,7 @@
-// The image digest of an upload, computed in a worker thread on a copy of each
-// chunk as it is sent: the bytes hashed are the bytes uploaded, and the upload
-// only waits when all POOL buffers are still with the worker.
+// The image digest of an upload (or of an image arriving from the builder),
+// computed in a worker thread on a copy of each chunk as it is sent: the bytes
+// hashed are the bytes uploaded, and the upload only waits when all POOL buffers
+// are still with the worker.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -38,6 +39,9 @@ type Reply = { type: 'ack'; data: Uint8Array } | { type: 'digest'; id: number; h
 export class ParallelDigest {
   private readonly worker: Worker;
   private readonly free: Uint8Array[] = [];
+  /** The pool buffer being filled, and how far. */
+  private current?: Uint8Array;
+  private filled = 0;
   private waiters: (() => void)[] = [];
   private finishes = 0;
   private result?: { id: number; resolve: (value: { hex: string; bytes: number }) => void };
@@ -62,28 +66,44 @@ export class ParallelDigest {
     });
   }
 
-  /** Hash a copy of `chunk`; waits only while every pool buffer is being hashed. */
-  async add(chunk: Buffer): Promise<void> {
-    for (let offset = 0; offset < chunk.length; offset += BUFFER_BYTES) {
-      while (this.free.length === 0) {
-        if (this.failure) throw this.failure;
-        await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /** Hash a copy of `chunk`; waits only while every pool buffer is being hashed. Small chunks
+   *  (a socket's 64 KiB reads) are gathered into one pool buffer: one message per MiB. */
+  async add(chunk: Uint8Array): Promise<void> {
+    for (let offset = 0; offset < chunk.length;) {
+      if (!this.current) {
+        while (this.free.length === 0) {
+          if (this.failure) throw this.failure;
+          await new Promise<void>((resolve) => this.waiters.push(resolve));
+        }
+        this.current = this.free.pop()!;
+        this.filled = 0;
       }
       if (this.failure) throw this.failure;
-      const part = chunk.subarray(offset, offset + BUFFER_BYTES);
-      const buffer = this.free.pop()!;
-      buffer.set(part);
-      this.worker.postMessage({ type: 'chunk', data: buffer, length: part.length }, [buffer.buffer as ArrayBuffer]);
+      const take = Math.min(BUFFER_BYTES - this.filled, chunk.length - offset);
+      this.current.set(chunk.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === BUFFER_BYTES) this.send();
     }
+  }
+
+  /** Hand the gathered buffer to the worker. */
+  private send(): void {
+    const buffer = this.current!;
+    this.current = undefined;
+    this.worker.postMessage({ type: 'chunk', data: buffer, length: this.filled }, [buffer.buffer as ArrayBuffer]);
   }
 
   /** Forget what was hashed so far (a retried upload starts over). */
   reset(): void {
+    if (this.current) this.free.push(this.current);
+    this.current = undefined;
     this.worker.postMessage({ type: 'finish', id: ++this.finishes, meta: new Uint8Array(0) });
   }
 
   async finish(meta: Uint8Array): Promise<{ hex: string; bytes: number }> {
     if (this.failure) throw this.failure;
+    if (this.current) this.send();
     const id = ++this.finishes;
     const done = new Promise<{ hex: string; bytes: number }>((resolve, reject) => {
       this.result = { id, resolve };

@@ -52,8 +52,11 @@ export async function startSshd(env: Record<string, string>, acceptEnv = 'POT_ST
   return sshd;
 }
 
-/** The same outside node:test (the benchmark): `dir` is the caller's, and so is stop(). */
-export async function launchSshd(dir: string, env: Record<string, string>, acceptEnv = 'POT_STANDIN_*', samePort?: number, again = false, record = true): Promise<Sshd> {
+/**
+ * The same outside node:test (the benchmark): `dir` is the caller's, and so is stop().
+ * `first`: sshd_config lines that come before ours (sshd keeps a keyword's first value).
+ */
+export async function launchSshd(dir: string, env: Record<string, string>, acceptEnv = 'POT_STANDIN_*', samePort?: number, again = false, record = true, first: string[] = []): Promise<Sshd> {
   // Again on the same port with the same keys: the builder is back after a reboot.
   const sameDir = again ? dir : undefined;
   mkdirSync(dir, { recursive: true });
@@ -66,6 +69,7 @@ export async function launchSshd(dir: string, env: Record<string, string>, accep
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation folder
   const setEnv = Object.entries(env).map(([k, v]) => `"${k}=${v}"`).join(' ');
   writeFileSync(join(dir, 'sshd_config'), [
+    ...first,
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_key')}`,

@@ -2,11 +2,12 @@
 // non-empty and well-formed, and the .skein must be the digest of .xz + .meta.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skein1024Hex } from '../../pipeline/artifacts/skein1024.js';
 import { bringHome } from '../../pipeline/builder/bring-home.js';
 import { LocalHost } from '../../pipeline/builder/local-host.js';
+import { UserError } from '../../pipeline/errors.js';
 import { exportFiles } from '../../pipeline/pot/export.js';
 import { validMeta, validSkeinFile } from '../../pipeline/steps/check-step.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -52,4 +53,13 @@ test('each broken export is refused with a one-line reason', async () => {
   await assert.rejects(checkExport(exportDir('x', 'garbage\n'), 'p', '1.0.0'), /p_1\.0\.0\.xz\.meta holds 'garbage', not '-' or ORIGIN:TAG@SNAP/);
   await assert.rejects(checkExport(exportDir('x', '-\n', 'nothex\n'), 'p', '1.0.0'), /is not a Skein-1024 digest/);
   await assert.rejects(checkExport(exportDir('x', '-\n', `${'0'.repeat(256)}\n`), 'p', '1.0.0'), /does not match the Skein-1024 of p_1\.0\.0\.xz \+ \.meta/);
+});
+
+test('a full disk at home fails the bring-home naming the file it could not write', async () => {
+  const dir = exportDir(Buffer.alloc(3 * 1024 * 1024 + 5, 7).toString('latin1'));
+  const to = exportFiles(tempDir(), 'p', '1.0.0');
+  symlinkSync('/dev/full', to.xz); // every write there fails with ENOSPC, as on a full file system
+  const error = await bringHome(new LocalHost(), exportFiles(dir, 'p', '1.0.0'), to).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof UserError, String(error));
+  assert.match(error.message, new RegExp(`^could not write ${to.xz.replace(/[.]/g, '\\.')} \\(ENOSPC: no space left on device, write\\); make room there or build with another --output$`));
 });

@@ -36,3 +36,23 @@ test('a warmed-up worker that is never used does not keep the process alive', ()
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'started');
 });
+
+test('socket-sized and odd chunks are gathered into the pool buffers: the digest is of exactly the bytes fed, in order', async () => {
+  // 64 KiB reads (a pipe from ssh), single bytes, and chunks straddling the 1 MiB buffers; more than the pool holds.
+  const data = bytes(9 * 1024 * 1024 + 4321, 'small');
+  const meta = Buffer.from('base-amd64-14_3:1.0.0@1700000000\n');
+  const expected = new ImageDigest();
+  expected.addXz(data);
+  const sizes = [65536, 1, 65535, 3, 1024 * 1024 + 7, 65536 * 3 - 5];
+  const digest = new ParallelDigest();
+  try {
+    for (let i = 0, k = 0; i < data.length; k++) {
+      const n = sizes[k % sizes.length]!;
+      await digest.add(data.subarray(i, i + n));
+      i += n;
+    }
+    assert.deepEqual(await digest.finish(meta), { hex: expected.finish(meta), bytes: data.length });
+  } finally {
+    await digest.close();
+  }
+});
