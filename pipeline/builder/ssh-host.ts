@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { UserError, oneLine } from '../errors.js';
 import type { ExecaRunner } from '../runner/execa-runner.js';
 import { redact } from '../runner/redact.js';
+import { secretEnvNames, withoutSecrets } from '../runner/secrets.js';
 import { commandLine, shellQuote } from '../runner/shell-quote.js';
 import type { RunOptions, RunResult } from '../runner/types.js';
 import type { BuilderHost, FileStream, FilesStream } from './host.js';
@@ -27,7 +28,21 @@ const q = shellQuote;
  * its end, TERMs the session's process group (sshd made the session leader).
  * A normal end kills the watcher first. One line, so csh login shells take it too.
  */
-export const REMOTE_WRAPPER = 'exec 3<&0; "$@" 3<&- & j=$!; { cat <&3 >/dev/null 2>&1; kill -TERM -"$(ps -o pgid= -p $$ | tr -d " ")" 2>/dev/null; } >/dev/null 2>&1 & w=$!; exec 3<&-; wait $j; s=$?; kill $w 2>/dev/null; exit $s';
+export const REMOTE_WRAPPER = 'exec 3<&0; "$@" 3<&- & j=$!; { cat <&3 >/dev/null 2>&1; kill -TERM -"$(ps -o pgid= -p $$ | tr -d " ")" 2>/dev/null; } >/dev/null 2>&1 & w=$!; exec 3<&-; wait $j; s=$?; kill $w 2>/dev/null; [ $s -ne 255 ] || echo "pot-image: the command itself exited 255" >&2; exit $s';
+
+/** What the wrapper says when the command's own status is 255 (ssh's own code for a lost connection). */
+export const OWN_255 = 'pot-image: the command itself exited 255';
+
+/**
+ * Whether a wrapped command's 255 is its own (the wrapper said so on its last stderr line:
+ * e.g. an `ssh` the smoke test runs on the builder, refused as it should be) and the stderr
+ * without that line; otherwise the connection was lost.
+ */
+export function ownExit255(stderr: string): { own: boolean; stderr: string } {
+  const lines = stderr.replace(/\n+$/, '').split('\n');
+  if (lines[lines.length - 1] !== OWN_255) return { own: false, stderr };
+  return { own: true, stderr: lines.slice(0, -1).join('\n') };
+}
 
 /**
  * ssh exits 255 when the connection failed, not the command (ssh(1)); its message may be
@@ -78,7 +93,12 @@ function ciphersLine(text: string): string | undefined {
 /** Why the first connection failed, as one line that says what to do. */
 export function connectFailure(where: string, stderr: string): string {
   const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No .* host key is known|host key .* differs/i.test(stderr)) {
+  if (/No .* host key is known/i.test(stderr)) {
+    const host = where.replace(/^[^@]*@/, '').replace(/:(\d+)$/, '');
+    const port = /:(\d+)$/.exec(where)?.[1];
+    return `the builder ${where} is not in known_hosts yet (a first connection; BatchMode never asks): get its key with ssh-keyscan${port ? ` -p ${port}` : ''} ${host}, compare the fingerprint (ssh-keygen -lf) with the one the builder's console shows (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then add it to ~/.ssh/known_hosts`;
+  }
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|host key .* differs/i.test(stderr)) {
     return `refused the builder ${where}: its host key is not the one in known_hosts (Host key verification failed); check that it is the right machine, then fix known_hosts (ssh-keyscan, or ssh-keygen -R HOST)`;
   }
   if (/Permission denied/i.test(stderr)) {
@@ -92,6 +112,8 @@ export class SshHost implements BuilderHost {
   private readonly dir: string;
   private readonly socket: string;
   private readonly streams = new Set<ChildProcess>();
+  /** What went wrong producing a stream's input (e.g. a flavour file unreadable while the tar is made). */
+  private readonly inputErrors = new Map<ChildProcess, Error>();
   private connected = false;
   private lost: string | undefined;
   /** `-o Ciphers=…` when we choose (decided at connect). */
@@ -141,7 +163,7 @@ export class SshHost implements BuilderHost {
     this.options.runner.log(`\n$ ${commandLine('ssh', args)}\n`);
     // -f: ssh forks into the background once authenticated; its exit is the moment the connection is ready.
     const code = await new Promise<number>((resolve) => {
-      const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', fd] });
+      const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', fd], env: withoutSecrets() });
       child.on('error', () => resolve(-1));
       child.on('exit', (c) => resolve(c ?? 255));
     });
@@ -175,8 +197,12 @@ export class SshHost implements BuilderHost {
     const display = this.shown(command, args);
     const wrap = options.input === undefined;
     const sshArgs = [...this.client(), this.options.target.host, '--', this.remoteLine(command, args, options, wrap)];
-    const result = await this.options.runner.run('ssh', sshArgs, { ...options, env: undefined, cwd: undefined, display, allowFailure: true });
-    if (result.exitCode === LOST) throw this.lostError(commandLine(command, args), result.stderr);
+    const result = await this.options.runner.run('ssh', sshArgs, { ...options, env: undefined, cwd: undefined, display, allowFailure: true, dropEnv: secretEnvNames() });
+    if (result.exitCode === LOST) {
+      const own = wrap ? ownExit255(result.stderr) : { own: false, stderr: result.stderr };
+      if (!own.own) throw this.lostError(commandLine(command, args), result.stderr);
+      result.stderr = own.stderr;
+    }
     const out = { ...result, command, args };
     if (out.exitCode !== 0 && !options.allowFailure) {
       const secrets = [...this.options.runner.secrets, ...(options.secrets ?? [])];
@@ -210,11 +236,21 @@ export class SshHost implements BuilderHost {
     this.options.runner.log(`\n$ ${this.shown(command, args)}\n`);
     const child = spawn('ssh', [...this.client(), this.options.target.host, '--', line], {
       detached: true,
-      stdio: [input ? 'pipe' : 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: withoutSecrets(),
     });
     this.streams.add(child);
     child.on('close', () => this.streams.delete(child));
-    if (input) input.pipe(child.stdin!);
+    if (input) {
+      // A remote end that stops reading (tar failed, /tmp full, a drop) makes our writes fail with
+      // EPIPE: not a crash, ssh's exit status says what happened (finished()).
+      child.stdin!.on('error', () => undefined);
+      input.on('error', (error) => {
+        this.inputErrors.set(child, error);
+        child.stdin!.destroy();
+      });
+      input.pipe(child.stdin!);
+    }
     return child;
   }
 
@@ -225,8 +261,10 @@ export class SshHost implements BuilderHost {
       child.on('error', (e) => reject(new UserError(`ssh failed during '${what}': ${oneLine(e)}`)));
       child.on('close', (code) => {
         this.options.runner.log(stderr + `# exit ${code}\n`);
-        if (code === 0) resolve();
-        else if (code === LOST) reject(this.lostError(what, stderr));
+        const inputError = this.inputErrors.get(child);
+        if (inputError) reject(new UserError(`could not send '${what}' to the builder ${this.where}: ${oneLine(inputError)}`));
+        else if (code === 0) resolve();
+        else if (code === LOST && !ownExit255(stderr).own) reject(this.lostError(what, stderr));
         else reject(new UserError(`'[${this.where}] ${what}' exited ${code} (${stderr.trim().split('\n').pop() ?? ''})`));
       });
     });
@@ -336,7 +374,7 @@ export class SshHost implements BuilderHost {
   async reach(ip: string, port: number): Promise<string> {
     const local = await freeLocalPort();
     const args = [...this.common(), '-O', 'forward', '-L', `127.0.0.1:${local}:${ip}:${port}`, this.options.target.host];
-    const r = await this.options.runner.run('ssh', args, { allowFailure: true, display: `ssh -O forward -L 127.0.0.1:${local}:${ip}:${port} ${this.where}` });
+    const r = await this.options.runner.run('ssh', args, { allowFailure: true, display: `ssh -O forward -L 127.0.0.1:${local}:${ip}:${port} ${this.where}`, dropEnv: secretEnvNames() });
     if (r.exitCode !== 0) throw new UserError(`could not forward a port to ${ip}:${port} through the connection to ${this.where} (${r.stderr.trim().split('\n').pop() ?? ''})`);
     return `http://127.0.0.1:${local}`;
   }
@@ -344,7 +382,7 @@ export class SshHost implements BuilderHost {
   async close(): Promise<void> {
     if (this.connected) {
       this.connected = false;
-      await this.options.runner.run('ssh', [...this.common(), '-O', 'exit', this.options.target.host], { allowFailure: true, display: `ssh -O exit ${this.where}` }).catch(() => undefined);
+      await this.options.runner.run('ssh', [...this.common(), '-O', 'exit', this.options.target.host], { allowFailure: true, display: `ssh -O exit ${this.where}`, dropEnv: secretEnvNames() }).catch(() => undefined);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -375,7 +413,7 @@ function untilExit(out: Readable, done: Promise<void>): Readable {
 function sshConfig(args: string[]): Promise<string> {
   return new Promise((resolve) => {
     let out = '';
-    const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'ignore'], env: withoutSecrets() });
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     child.on('error', () => resolve(''));
     child.on('close', (code) => resolve(code === 0 ? out : ''));

@@ -76,7 +76,9 @@ export class ExecaRunner implements CommandRunner {
     const shown = redact(options.display ?? commandLine(command, args), secrets);
     const started = Date.now();
     this.log(`\n$ ${shown}\n`, secrets);
-    const env = { ...options.env };
+    const env: Record<string, string | undefined> = { ...options.env };
+    // undefined: execa merges this over process.env and Node leaves such a variable out.
+    for (const name of options.dropEnv ?? []) env[name] = undefined;
     if (this.options.pathPrefix?.length) {
       env.PATH = [...this.options.pathPrefix, process.env.PATH ?? ''].join(':');
     }

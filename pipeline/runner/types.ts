@@ -3,6 +3,8 @@
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** This machine's environment variables the child must not get (ExecaRunner). */
+  dropEnv?: readonly string[];
   /** Text fed to stdin. */
   input?: string;
   /** Stream output lines to this callback as they arrive (listr2 task output). */
