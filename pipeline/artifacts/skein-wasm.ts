@@ -12,22 +12,24 @@
 //   `sub`, whose second operand may stay in its stack slot. Key words are
 //   constant through a block, so they live in stack slots and never take a register.
 // - At most STATE_IN_LOCALS of the 16 state words are locals at any point; the
-//   others wait in linear memory, and we choose which (Belady's rule: move out the
-//   word whose next use is farthest away, see StateWords). Left to itself, V8's
-//   register allocator spilled about 1,330 times per block into frame slots with
-//   4-byte displacements; with our plan the moves go to the chaining value's own
-//   128 bytes (1-byte displacements, the chain is in locals meanwhile) and V8
-//   spills less: 3,714 instead of 3,947 instructions, 14.6 instead of 16.4 KB,
-//   about 10% faster. 12 measured best (10: 15.3 KB, 11: 15.2, 13: 14.8, 16 = no plan).
+//   others wait in linear memory, and we choose which and when (planMovesOut).
+//   Left to itself, V8's register allocator spilled about 1,330 times per block
+//   into frame slots with 4-byte displacements; with our plan the moves go to the
+//   chaining value's own 128 bytes (1-byte displacements; the chain is in locals
+//   meanwhile) and V8 spills about 340 times: 3,616 instead of 3,947
+//   instructions, 14.2 instead of 16.4 KB, 18% faster. 12 measured best (bytes
+//   of code: 10: 14.7 K, 11: 14.4 K, 13: 15.3 K, 14: 16.2 K; storing each word
+//   when its local is needed instead of right after its last MIX: 14.6 K).
 // - The tweak is read from and written back to memory every block instead of
 //   riding along in locals: two fewer values for V8 to keep across the block.
 // - What did not pay (same-process alternating trials, medians): key words in
 //   linear memory loaded where used, or in globals (V8 schedules loads early and
-//   spills them; loads from linear memory never fold into `sub`), -30 to -50%;
-//   loops of 8/16/40 rounds instead of the full unroll (the key schedule then has
-//   to rotate through locals every iteration), -20/-10/0%; emitting the MIX
+//   spills them; loads from linear memory never fold into `sub`): about half the
+//   speed; loops of 8/16/40 rounds instead of the full unroll (the key schedule
+//   then rotates through locals every iteration): -20/-10/0%; emitting the MIX
 //   operations in another order (TurboFan reschedules: identical machine code);
-//   swapping add/xor operands, or searching per-MIX operand orders, +-1%.
+//   swapping add/xor operands (up to 15% more code) or searching per-MIX operand
+//   orders for the smallest code (1%); the loop counter and block pointer in memory.
 // - No SIMD: WebAssembly SIMD has no 64-bit rotate and no per-lane shift counts,
 //   and Threefish-1024's eight MIX operations of a round all rotate by different
 //   amounts, so two lanes cost more instructions than two scalar MIXes.
@@ -85,48 +87,94 @@ function mixOperands(): Array<[number, number]> {
 }
 
 /**
+ * Which words to move out of their locals, and when: Belady's rule (when a word has to come
+ * back and STATE_IN_LOCALS are in use, the one needed again latest goes), each stored right after
+ * the MIX that last wrote it rather than when its local is wanted. V8 places loads and stores in
+ * program order as early as their inputs allow and arithmetic as late as possible; a store right
+ * after a MIX keeps the next load from running ahead of the arithmetic (and its value from
+ * waiting in a register V8 then spills), and ends the word's life in a register sooner.
+ * Returns, per MIX step, the words to store after it.
+ */
+function planMovesOut(steps: ReadonlyArray<readonly [number, number]>): Map<number, number[]> {
+  const inLocal = new Set<number>();
+  const lastWritten = new Map<number, number>();
+  const after = new Map<number, number[]>();
+  const nextUse = (w: number, from: number): number => {
+    let next = from;
+    while (next < steps.length && !steps[next]!.includes(w)) next++;
+    return next;
+  };
+  steps.forEach(([a, b], step) => {
+    for (const w of [a, b]) {
+      if (inLocal.has(w)) continue;
+      if (inLocal.size >= STATE_IN_LOCALS) {
+        let victim = -1;
+        let farthest = -1;
+        for (const v of inLocal) {
+          const next = v === a || v === b ? -1 : nextUse(v, step);
+          if (next > farthest) {
+            farthest = next;
+            victim = v;
+          }
+        }
+        inLocal.delete(victim);
+        const written = lastWritten.get(victim)!;
+        after.set(written, [...(after.get(written) ?? []), victim]);
+      }
+      inLocal.add(w);
+    }
+    lastWritten.set(a, step);
+    lastWritten.set(b, step);
+  });
+  return after;
+}
+
+/**
  * Where each state word (a local X..X+15) is while the rounds are emitted: in its local, or
  * waiting in memory (first in the message block, later in its spill slot) together with the key
  * injections it has missed, which are applied when it comes back.
  */
 class StateWords {
-  private readonly inLocal = new Set<number>();
+  private readonly inMemory = new Set<number>();
   private readonly inMessage = new Set<number>();
   private readonly missed = new Map<number, Array<() => void>>();
   private readonly steps = mixOperands();
+  private readonly movesOut = planMovesOut(this.steps);
 
   constructor(private readonly c: Code) {
     for (let i = 0; i < WORDS; i++) {
+      this.inMemory.add(X + i);
       this.inMessage.add(X + i);
       this.missed.set(X + i, []);
     }
   }
 
-  /** Subtract/add the injection `apply` emits (it works on the value on the stack) to word `w`, now or when it is back. */
+  /** Apply the key injection `apply` emits (it works on the value on the stack) to word `w`, now or when it is back. */
   inject(w: number, apply: () => void): void {
-    if (this.inLocal.has(w)) {
+    if (this.inMemory.has(w)) this.missed.get(w)!.push(apply);
+    else {
       this.c.get(w);
       apply();
       this.c.set(w);
-    } else this.missed.get(w)!.push(apply);
+    }
   }
 
-  /** Make MIX `step`'s two words locals. */
-  ready(step: number): void {
-    const [a, b] = this.steps[step]!;
-    this.bringBack(a, step);
-    this.bringBack(b, step);
+  /** Before MIX `step`: its two words into their locals. */
+  before(step: number): void {
+    for (const w of this.steps[step]!) if (this.inMemory.has(w)) this.load(w);
+  }
+
+  /** After MIX `step`: store the words the plan moves out here. */
+  after(step: number): void {
+    for (const w of this.movesOut.get(step) ?? []) {
+      this.c.i32(0).get(w).store64(SPILL_OFFSET + 8 * (w - X));
+      this.inMemory.add(w);
+    }
   }
 
   /** Every word back in its local (end of the rounds). */
   all(): void {
-    for (let i = 0; i < WORDS; i++) if (!this.inLocal.has(X + i)) this.load(X + i);
-  }
-
-  private bringBack(w: number, step: number): void {
-    if (this.inLocal.has(w)) return;
-    if (this.inLocal.size >= STATE_IN_LOCALS) this.moveOut(this.farthest(step));
-    this.load(w);
+    for (let i = 0; i < WORDS; i++) if (this.inMemory.has(X + i)) this.load(X + i);
   }
 
   private load(w: number): void {
@@ -135,33 +183,7 @@ class StateWords {
     for (const apply of this.missed.get(w)!) apply();
     this.missed.set(w, []);
     this.c.set(w);
-    this.inLocal.add(w);
-  }
-
-  private moveOut(w: number): void {
-    this.c.i32(0).get(w).store64(SPILL_OFFSET + 8 * (w - X));
-    this.inLocal.delete(w);
-  }
-
-  /**
-   * The local used again latest (Belady); never MIX `step`'s own. Of the two words of one later
-   * MIX, its second: an arbitrary tie-break for the algorithm, but 0.5 KB less code from V8 11.3.
-   */
-  private farthest(step: number): number {
-    const [a, b] = this.steps[step]!;
-    let best = -1;
-    let bestRank = -1;
-    for (const w of this.inLocal) {
-      if (w === a || w === b) continue;
-      let next = step;
-      while (next < this.steps.length && !this.steps[next]!.includes(w)) next++;
-      const rank = 2 * next + (next < this.steps.length && this.steps[next]![1] === w ? 1 : 0);
-      if (rank > bestRank) {
-        bestRank = rank;
-        best = w;
-      }
-    }
-    return best;
+    this.inMemory.delete(w);
   }
 }
 
@@ -197,9 +219,10 @@ function buildCompress(): Code {
     for (let j = 0; j < WORDS / 2; j++, step++) {
       const a = names[2 * j]!;
       const b = names[2 * j + 1]!;
-      state.ready(step);
+      state.before(step);
       c.get(a).get(b).emit(op.i64_add).set(a);
       c.get(b).i64(BigInt(ROTATIONS_1024[d % 8]![j]!)).emit(op.i64_rotl).get(a).emit(op.i64_xor).set(b);
+      state.after(step);
     }
     names = PERMUTATION_1024.map((p) => names[p]!);
     if (d % 4 === 3) inject((d + 1) / 4);
