@@ -46,7 +46,7 @@ export const INPUT_B_OFFSET = INPUT_OFFSET + INPUT_BYTES + 512; // region B
 const MEMORY_PAGES = Math.ceil((INPUT_B_OFFSET + INPUT_BYTES) / 65536);
 
 /** How many state words may be locals at once (V8 has 12 general registers for wasm on x86-64; see above). */
-export const STATE_IN_LOCALS = 12;
+const STATE_IN_LOCALS = 12;
 /** Where a state word waits while it is not a local: the chaining value's bytes, which are in locals during compress. */
 const SPILL_OFFSET = CHAIN_OFFSET;
 
