@@ -23,7 +23,7 @@ try {
   const server = await startStaticServer(dir);
   const cli = cliCommand();
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...cli.args, 'verify', '--url', server.url, '--pot', POT, '--tag', TAG, '--public-key', pub],
+  const child = spawn(process.execPath, [...cli.args, 'verify', '--public-url', server.url, '--pot', POT, '--tag', TAG, '--public-key', pub],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
   let peak = 0;
   const poll = setInterval(() => { peak = Math.max(peak, vmHwmKiB(child.pid!) ?? 0); }, 10);
