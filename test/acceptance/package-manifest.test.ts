@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { diffManifests, formatDiff, parsePkgQuery, pkgQueryArgs, queryPackages, type PackagesManifest } from '../../pipeline/acceptance/package-manifest.js';
+import { diffManifests, formatDiff, parsePkgQuery, pkgQueryArgs, queryPackages } from '../../pipeline/acceptance/package-manifest.js';
 import { ExecaRunner } from '../../pipeline/runner/execa-runner.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
