@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { checkPasswordRefused } from '../../pipeline/acceptance/ssh-checks.js';
 import { OWN_255, SshHost, connectFailure, ownExit255 } from '../../pipeline/builder/ssh-host.js';
 import { parseBuilder } from '../../pipeline/builder/ssh-target.js';
 import { UserError } from '../../pipeline/errors.js';
@@ -57,6 +58,10 @@ test('over SSH: exit 255 of the command itself, secrets kept home, a remote end 
       e instanceof UserError && /exited 255 \(refused\)/.test(e.message) && !/lost the connection/.test(e.message));
     // The connection is still there afterwards.
     assert.equal((await host.run('echo', ['still here'])).stdout.trim(), 'still here');
+    // The smoke test's own check, run on the builder through this host: a real ssh there, refused by a
+    // real sshd (publickey only), exits 255, and the check passes instead of "lost the connection".
+    const refused = await checkPasswordRefused(host, '127.0.0.1', String(sshd.port), 15_000);
+    assert.equal(refused, 'sshd offers only publickey; password and keyboard-interactive refused');
 
     // 2. Secrets: neither a command nor a stream brings them to the builder.
     await host.openRead('/etc/hostname').then(async (f) => { for await (const _ of f.stream) { /* drain */ } }).catch(() => undefined);
