@@ -4,8 +4,10 @@
 // password login hangs, local accounts included. The image's module
 // (libexec/matrix_synapse_nomad_ldap.py) bounds that to one round of attempts,
 // and cook warns at start when the server does not answer. Real ldap3 (Debian's
-// python3-ldap3), real slapd; the provider's own code is the stand-in in
-// test/stand-ins/python/ when the machine has no provider 0.2+.
+// python3-ldap3), real slapd and the real provider: matrix-synapse-ldap3 0.2 or
+// later, from the machine's Python or from TEST_LDAP_PROVIDER_PATH (a folder on
+// PYTHONPATH, e.g. the site folder of a local Synapse; docs/image.md, "Tests").
+// Debian ships 0.1.4, too old: then these checks skip, saying what was not proven.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -23,8 +25,14 @@ const PYTHON = '/usr/bin/python3';
 function ldap3Missing(): string | undefined {
   try { execFileSync(PYTHON, ['-c', 'import ldap3'], { stdio: 'ignore' }); return undefined; } catch { return 'python3-ldap3 not installed (sh scripts/install-test-tools.sh)'; }
 }
-const skip = ldap3Missing() ?? (existsSync('/usr/sbin/slapd') ? undefined : 'slapd not installed');
-const PYTHONPATH = [join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad.d', 'libexec'), join(PROJECT_ROOT, 'test', 'stand-ins', 'python')].join(':');
+const PYTHONPATH = [join(PROJECT_ROOT, 'flavours', 'matrix-synapse-nomad.d', 'libexec'), ...(process.env.TEST_LDAP_PROVIDER_PATH ? [process.env.TEST_LDAP_PROVIDER_PATH] : [])].join(':');
+function providerMissing(): string | undefined {
+  const check = 'import ldap_auth_provider as p, sys; sys.exit(0 if hasattr(p.LdapAuthProviderModule, "_get_server") and hasattr(p.LdapAuthProviderModule, "parse_config") else 1)';
+  try { execFileSync(PYTHON, ['-c', check], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', PYTHONPATH } }); return undefined; } catch {
+    return 'no matrix-synapse-ldap3 0.2 or later here (set TEST_LDAP_PROVIDER_PATH): not proven: a login against a down LDAP server gives up after one round with the image\'s module, and cook warns at start';
+  }
+}
+const skip = ldap3Missing() ?? (existsSync('/usr/sbin/slapd') ? undefined : 'slapd not installed') ?? providerMissing();
 const PLAIN = 'ldap_auth_provider.LdapAuthProviderModule';
 const BOUNDED = 'matrix_synapse_nomad_ldap.BoundedLdapAuthProviderModule';
 const SUFFIX = 'dc=corp,dc=example,dc=org';
